@@ -1,0 +1,12 @@
+"""The built-in authorizer: the relationships are the rows' own owner ids, in our database."""
+
+from __future__ import annotations
+
+from domain.model import Comment, Post, Principal
+from domain.ports import Action
+
+
+class BuiltinAuthorizer:
+    async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:
+        # owner → can_update, can_delete (admins are let through by domain.policy before this).
+        return resource.owner_id == principal.id

@@ -1,0 +1,1 @@
+"""Persistence: Piccolo tables, repositories and the unit of work, on SQLite or PostgreSQL."""

@@ -1,0 +1,93 @@
+"""Opening, checking and closing the database, and applying migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from typing import Any
+
+import asyncpg
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+
+from adapters.db.engine import bind_tables
+
+
+class _BoundedPool:
+    """asyncpg's pool with a default acquire timeout: Piccolo acquires without one, and a
+    saturated pool must answer 503 after a bounded wait rather than queue forever."""
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+        self._pool = pool
+        self._acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return self._pool.acquire(timeout=timeout if timeout is not None else self._acquire_timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+async def open_database(
+    engine: Engine,  # type: ignore[type-arg]
+    *,
+    pool_min: int,
+    pool_max: int,
+    statement_timeout_ms: int,
+    acquire_timeout_ms: int,
+) -> None:
+    bind_tables(engine)
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(
+            min_size=pool_min,
+            max_size=pool_max,
+            timeout=acquire_timeout_ms / 1000,  # connecting a new connection
+            # Client-side bound slightly above the server's, so the server's cancel wins normally.
+            command_timeout=statement_timeout_ms / 1000 + 1,
+            server_settings={
+                "statement_timeout": str(statement_timeout_ms),
+                "idle_in_transaction_session_timeout": str(max(statement_timeout_ms * 4, 10_000)),
+                "application_name": "blog-service",
+            },
+        )
+        engine.pool = _BoundedPool(engine.pool, acquire_timeout_ms / 1000)
+
+
+async def close_database(engine: Engine) -> None:  # type: ignore[type-arg]
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
+async def ping(engine: Engine, timeout: float) -> None:  # type: ignore[type-arg]
+    """Raise unless the database answers a trivial query within ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        await engine.run_querystring(_SELECT_1)
+
+
+async def migrate(engine: Engine) -> list[str]:  # type: ignore[type-arg]
+    """Apply pending migrations to ``engine``; returns the ids applied. Idempotent."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from piccolo.apps.migrations.tables import Migration
+
+    import piccolo_conf  # Piccolo's migration runner finds its engine there
+
+    bind_tables(engine)
+    piccolo_conf.DB = engine
+    Migration._meta.db = engine
+    before = set(await Migration.get_migrations_which_ran()) if await Migration.table_exists() else set()
+    with contextlib.redirect_stdout(io.StringIO()):  # Piccolo narrates to stdout; we log the outcome
+        result = await run_forwards(app_name="all")
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}")
+    after = set(await Migration.get_migrations_which_ran())
+    return sorted(after - before)
+
+
+def _select_one() -> Any:
+    from piccolo.querystring import QueryString
+
+    return QueryString("SELECT 1")
+
+
+_SELECT_1 = _select_one()

@@ -1,0 +1,135 @@
+"""The unit of work: one Piccolo transaction per use-case call.
+
+Queries issued by the repositories inside the block join the transaction through Piccolo's
+ContextVar; that is why the transaction must be opened in the use case's own task and never in
+a Litestar dependency (see ../shared/STACK.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Self
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresTransaction
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+
+from adapters.db.errors import as_unavailable
+from adapters.db.repositories import (
+    PiccoloCommentRepository,
+    PiccoloPostRepository,
+    PiccoloServiceContextRepository,
+    PiccoloUserRepository,
+    supports_row_locks,
+)
+from domain.ports import (
+    CommentRepository,
+    Outbox,
+    PostRepository,
+    ServiceContextRepository,
+    UserRepository,
+)
+
+type Transaction = PostgresTransaction | SQLiteTransaction
+
+log = logging.getLogger(__name__)
+
+
+class DiscardingOutbox:
+    """Used when no external permission store is configured: the built-in authorizer reads the
+    relationships straight from the rows, so there is nothing to relay."""
+
+    async def record(self, changes: object) -> None:
+        return None
+
+
+class PiccoloUnitOfWork:
+    __slots__ = (
+        "_committed",
+        "_factory",
+        "_read_only",
+        "_tx",
+        "comments",
+        "outbox",
+        "posts",
+        "service_context",
+        "users",
+    )
+
+    def __init__(self, factory: PiccoloUnitOfWorkFactory, *, read_only: bool) -> None:
+        self._factory = factory
+        self._read_only = read_only
+        self._tx: Transaction | None = None
+        self._committed = False
+        self.users: UserRepository = factory.users
+        self.posts: PostRepository = factory.posts
+        self.comments: CommentRepository = factory.comments
+        self.service_context: ServiceContextRepository = factory.service_context
+        self.outbox: Outbox = factory.outbox
+
+    async def __aenter__(self) -> Self:
+        if self._read_only:
+            # A single-statement read needs no transaction; under READ COMMITTED a transaction
+            # would not make two reads (a page and its count) agree anyway.
+            return self
+        engine = self._factory.engine
+        tx: Transaction = (
+            engine.transaction(transaction_type=TransactionType.immediate)
+            if isinstance(engine, SQLiteEngine)
+            else engine.transaction()
+        )
+        try:
+            await tx.__aenter__()
+        except Exception as exc:
+            raise (as_unavailable(exc) or exc) from exc
+        self._tx = tx
+        return self
+
+    async def commit(self) -> None:
+        if self._tx is None:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        await self._tx.commit()  # type: ignore[no-untyped-call]
+        self._committed = True
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None:
+            await self._close(tx)
+        if exc is not None and (unavailable := as_unavailable(exc)) is not None:
+            raise unavailable from exc
+
+    async def _close(self, tx: Transaction) -> None:
+        if not self._committed:
+            try:
+                await tx.rollback()  # type: ignore[no-untyped-call]
+            except Exception:
+                # The connection is gone (that is usually why we are rolling back); the server
+                # has discarded the transaction already. Releasing the connection below drops it.
+                log.warning("rollback failed; discarding the connection", exc_info=True)
+            # Piccolo's __aexit__ commits unless it sees a rollback: make sure it never does.
+            tx._rolled_back = True
+        try:
+            await tx.__aexit__(None, None, None)  # releases the connection, resets the ContextVar
+        except Exception as exc:
+            if (unavailable := as_unavailable(exc)) is not None:
+                raise unavailable from exc
+            raise
+
+
+class PiccoloUnitOfWorkFactory:
+    """Holds the engine and the stateless repositories; each call makes a fresh unit of work."""
+
+    def __init__(self, engine: Engine, outbox: Outbox | None = None) -> None:  # type: ignore[type-arg]
+        row_locks = supports_row_locks(engine)
+        self.engine = engine
+        self.users = PiccoloUserRepository(row_locks=row_locks)
+        self.posts = PiccoloPostRepository(row_locks=row_locks)
+        self.comments = PiccoloCommentRepository(row_locks=row_locks)
+        self.service_context = PiccoloServiceContextRepository()
+        self.outbox: Outbox = outbox or DiscardingOutbox()
+
+    def __call__(self, *, read_only: bool = False) -> PiccoloUnitOfWork:
+        return PiccoloUnitOfWork(self, read_only=read_only)

@@ -1,0 +1,1 @@
+"""The Litestar application: HTTP, settings, composition root and the management CLI."""

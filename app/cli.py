@@ -1,0 +1,91 @@
+"""The management CLI: `python -m app.cli COMMAND` (the justfile recipes call it).
+
+It talks to the database and the key files directly, never to the HTTP API, so it works while
+the service is down or in maintenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.auth.keys import DevKeys
+from adapters.auth.minting import mint_dev_token
+from adapters.db.engine import make_engine
+from adapters.db.lifecycle import close_database, migrate, open_database
+from app.settings import Settings, SettingsError, load_settings, redacted
+
+
+async def _with_database(settings: Settings, work):  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)
+    await open_database(
+        engine,
+        pool_min=1,
+        pool_max=2,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        acquire_timeout_ms=settings.db_acquire_timeout_ms,
+    )
+    try:
+        return await work(engine)
+    finally:
+        await close_database(engine)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    applied = asyncio.run(_with_database(settings, migrate))
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "; up to date"))
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.dev_auth:
+        print("OIDC_ISSUER is set: get tokens from the identity provider, not from `just token`", file=sys.stderr)
+        return 2
+    token = mint_dev_token(
+        DevKeys(Path(settings.var_dir)),
+        args.username,
+        list(args.roles),
+        audience=settings.oidc_audience,
+        ttl_seconds=args.ttl,
+    )
+    print(token)
+    return 0
+
+
+def cmd_config(settings: Settings, args: argparse.Namespace, loaded_sources: dict[str, tuple[str, str]]) -> int:
+    width = max(map(len, loaded_sources))
+    for name, (value, source) in loaded_sources.items():
+        print(f"{name:<{width}}  {value or '-':<40}  ({source})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="app.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply pending database migrations")
+    token = commands.add_parser("token", help="print a development bearer token")
+    token.add_argument("username")
+    token.add_argument("roles", nargs="*", help="realm roles, e.g. admin")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    commands.add_parser("config", help="print the effective settings and where each came from; secrets redacted")
+    args = parser.parse_args(argv)
+    try:
+        loaded = load_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        return cmd_migrate(loaded.settings, args)
+    if args.command == "token":
+        return cmd_token(loaded.settings, args)
+    if args.command == "config":
+        return cmd_config(loaded.settings, args, redacted(loaded))
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

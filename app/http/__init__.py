@@ -1,0 +1,1 @@
+"""HTTP: controllers, request/response structs, the auth middleware and problem+json errors."""

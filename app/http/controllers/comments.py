@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from app.http.auth import principal_of
+from app.http.conditional import etag, expected_version
+from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
+from app.http.controllers.listing import list_query
+from app.http.schemas import CommentOut, CommentPage, ContentIn, NewComment
+from domain.listing import ListQuery
+from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
+
+
+async def comment_query(
+    list_query: NamedDependency[ListQuery],
+    post_id: Annotated[uuid.UUID | None, QueryParameter(description="only comments on this post")] = None,
+) -> ListQuery:
+    return msgspec.structs.replace(list_query, post_id=post_id)
+
+
+class CommentController(Controller):
+    path = "/v1/comments"
+    tags = ["comments"]
+
+    @post("/", name="comments:create", summary="Comment on a post", responses=problems(400, 403, 404, 413))
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[NewComment],
+        create_comment: NamedDependency[CreateComment],
+    ) -> Response[CommentOut]:
+        created = await create_comment(principal_of(request), data.post_id, data.content)
+        return Response(
+            CommentOut.of(created),
+            status_code=201,
+            headers={
+                "Location": location(request, "comments:get", comment_id=str(created.id)),
+                "ETag": etag(created.version),
+            },
+        )
+
+    @get(
+        "/",
+        name="comments:list",
+        summary="List comments",
+        dependencies={"list_query": Provide(list_query), "comment_query": Provide(comment_query)},
+        responses=problems(400),
+    )
+    async def list(
+        self, comment_query: NamedDependency[ListQuery], list_comments: NamedDependency[ListComments]
+    ) -> CommentPage:
+        page = await list_comments(comment_query)
+        return CommentPage([CommentOut.of(item) for item in page.items], page.total, page.limit, page.offset)
+
+    @get("/{comment_id:str}", name="comments:get", summary="Get a comment", responses=problems(400, 404))
+    async def get(self, comment_id: FromPath[Id], get_comment: NamedDependency[GetComment]) -> Response[CommentOut]:
+        found = await get_comment(parse_id("comment_id", comment_id))
+        return Response(CommentOut.of(found), headers={"ETag": etag(found.version)})
+
+    @patch(
+        "/{comment_id:str}",
+        name="comments:update",
+        summary="Change a comment's content (owner or admin)",
+        responses=problems(400, 403, 404, 412, 413),
+    )
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        comment_id: FromPath[Id],
+        data: JSONBody[ContentIn],
+        update_comment: NamedDependency[UpdateComment],
+        if_match: IfMatch = None,
+    ) -> Response[CommentOut]:
+        updated = await update_comment(
+            principal_of(request), parse_id("comment_id", comment_id), data.content, expected_version(if_match)
+        )
+        return Response(CommentOut.of(updated), headers={"ETag": etag(updated.version)})
+
+    @delete(
+        "/{comment_id:str}",
+        name="comments:delete",
+        summary="Delete a comment (its owner or admin)",
+        responses=problems(400, 403, 404),
+    )
+    async def delete(
+        self,
+        request: Request[Any, Any, Any],
+        comment_id: FromPath[Id],
+        delete_comment: NamedDependency[DeleteComment],
+    ) -> None:
+        await delete_comment(principal_of(request), parse_id("comment_id", comment_id))

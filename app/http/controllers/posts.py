@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+
+from app.http.auth import principal_of
+from app.http.conditional import etag, expected_version
+from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
+from app.http.controllers.listing import list_query
+from app.http.schemas import ContentIn, PostOut, PostPage
+from domain.listing import ListQuery
+from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
+
+
+class PostController(Controller):
+    path = "/v1/posts"
+    tags = ["posts"]
+
+    @post("/", name="posts:create", summary="Create a post", responses=problems(400, 403, 413))
+    async def create(
+        self, request: Request[Any, Any, Any], data: JSONBody[ContentIn], create_post: NamedDependency[CreatePost]
+    ) -> Response[PostOut]:
+        created = await create_post(principal_of(request), data.content)
+        return Response(
+            PostOut.of(created),
+            status_code=201,
+            headers={
+                "Location": location(request, "posts:get", post_id=str(created.id)),
+                "ETag": etag(created.version),
+            },
+        )
+
+    @get(
+        "/",
+        name="posts:list",
+        summary="List posts",
+        dependencies={"list_query": Provide(list_query)},
+        responses=problems(400),
+    )
+    async def list(self, list_query: NamedDependency[ListQuery], list_posts: NamedDependency[ListPosts]) -> PostPage:
+        page = await list_posts(list_query)
+        return PostPage([PostOut.of(item) for item in page.items], page.total, page.limit, page.offset)
+
+    @get("/{post_id:str}", name="posts:get", summary="Get a post", responses=problems(400, 404))
+    async def get(self, post_id: FromPath[Id], get_post: NamedDependency[GetPost]) -> Response[PostOut]:
+        found = await get_post(parse_id("post_id", post_id))
+        return Response(PostOut.of(found), headers={"ETag": etag(found.version)})
+
+    @patch(
+        "/{post_id:str}",
+        name="posts:update",
+        summary="Change a post's content (owner or admin)",
+        responses=problems(400, 403, 404, 412, 413),
+    )
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        post_id: FromPath[Id],
+        data: JSONBody[ContentIn],
+        update_post: NamedDependency[UpdatePost],
+        if_match: IfMatch = None,
+    ) -> Response[PostOut]:
+        updated = await update_post(
+            principal_of(request), parse_id("post_id", post_id), data.content, expected_version(if_match)
+        )
+        return Response(PostOut.of(updated), headers={"ETag": etag(updated.version)})
+
+    @delete(
+        "/{post_id:str}",
+        name="posts:delete",
+        summary="Delete a post and its comments (owner or admin)",
+        responses=problems(400, 403, 404),
+    )
+    async def delete(
+        self, request: Request[Any, Any, Any], post_id: FromPath[Id], delete_post: NamedDependency[DeletePost]
+    ) -> None:
+        await delete_post(principal_of(request), parse_id("post_id", post_id))

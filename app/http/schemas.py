@@ -1,0 +1,102 @@
+"""Request and response bodies. Constraints live in msgspec.Meta so that a bad body is a 400
+before any of our code runs, and the OpenAPI document shows them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Self
+
+import msgspec
+
+from domain.model import CONTENT_MAX_LENGTH, Comment, Post, User
+
+Content = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=CONTENT_MAX_LENGTH,
+        description=f"1–{CONTENT_MAX_LENGTH:,} characters after trimming surrounding whitespace",
+        examples=["Hello, world"],
+    ),
+]
+
+
+class ContentIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    content: Content
+
+
+class NewComment(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    post_id: uuid.UUID
+    content: Content
+
+
+class UserOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    username: str
+    full_name: str | None
+    email: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> Self:
+        return cls(
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            email=user.email,
+            is_active=user.is_active,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class PostOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, post: Post) -> Self:
+        return cls(post.id, post.owner_id, post.content, post.created_at, post.updated_at, post.version)
+
+
+class CommentOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    post_id: uuid.UUID
+    owner_id: uuid.UUID
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, comment: Comment) -> Self:
+        return cls(
+            comment.id,
+            comment.post_id,
+            comment.owner_id,
+            comment.content,
+            comment.created_at,
+            comment.updated_at,
+            comment.version,
+        )
+
+
+class PostPage(msgspec.Struct, frozen=True):
+    items: list[PostOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class CommentPage(msgspec.Struct, frozen=True):
+    items: list[CommentOut]
+    total: int
+    limit: int
+    offset: int

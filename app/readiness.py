@@ -1,0 +1,42 @@
+"""What `GET /health/ready` reports. Each check is bounded in time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from adapters.db.lifecycle import ping
+
+READY_TIMEOUT_SECONDS = 2.0
+
+
+class ReadinessReport(msgspec.Struct):
+    ok: bool
+    reason: str | None = None
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": "ok" if self.ok else "unavailable", **self.details}
+
+
+class Readiness:
+    """The database must answer; extra reporters (e.g. the outbox backlog) add details."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self.reporters: list[Callable[[], Awaitable[dict[str, Any]]]] = []
+
+    async def check(self) -> ReadinessReport:
+        try:
+            await ping(self._engine, READY_TIMEOUT_SECONDS)
+        except Exception:
+            return ReadinessReport(ok=False, reason="the database is unreachable", details={"database": "down"})
+        details: dict[str, Any] = {"database": "ok"}
+        for reporter in self.reporters:
+            try:
+                details.update(await reporter())
+            except Exception as exc:  # a report is informative; it never makes us unready
+                details.setdefault("errors", []).append(type(exc).__name__)
+        return ReadinessReport(ok=True, details=details)

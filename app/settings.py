@@ -1,0 +1,221 @@
+"""Settings: one msgspec struct decoded from defaults < .env < environment (< Consul KV, see app/consul.py).
+
+Every value arrives as a string, as environment variables do; msgspec converts and validates it,
+and an error names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+type Source = Literal["default", ".env", "env", "consul"]
+
+SECRETS = frozenset({"KEYCLOAK_WEBHOOK_SECRET", "OPENFGA_API_TOKEN", "CONSUL_TOKEN", "DATABASE_URL"})
+
+# Settings that are read once at start-up; a change to one of them needs a restart.
+RESTART_REQUIRED = frozenset(
+    {
+        "APP_ENV",
+        "DATABASE_URL",
+        "DB_POOL_MIN",
+        "DB_POOL_MAX",
+        "DB_AUTO_MIGRATE",
+        "SERVICE_PREFIX",
+        "OIDC_ISSUER",
+        "OPENFGA_API_URL",
+        "OPENFGA_STORE_ID",
+        "OPENFGA_MODEL_ID",
+        "OPENFGA_API_TOKEN",
+        "CONSUL_URL",
+        "CONSUL_TOKEN",
+        "CONSUL_PREFIX",
+        "WEB_CONCURRENCY",
+        "VAR_DIR",
+        "METRICS_ENABLED",
+    }
+)
+
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or not allowed here. The message is one line for the operator."""
+
+
+class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_fields=False):
+    app_env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./var/app.sqlite3"
+    db_pool_min: NonNegative = 2
+    db_pool_max: Positive = 20
+    db_auto_migrate: bool | None = None  # None: on in development only
+    db_statement_timeout_ms: Positive = 5000
+    db_acquire_timeout_ms: Positive = 2000
+    service_prefix: str = ""
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_admin_role: str = "admin"
+    oidc_leeway_seconds: NonNegative = 60
+    oidc_jwks_refetch_interval_seconds: NonNegative = 10
+    oidc_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    keycloak_webhook_secret: str | None = None
+    openfga_api_url: str | None = None
+    openfga_store_id: str | None = None
+    openfga_model_id: str | None = None
+    openfga_api_token: str | None = None
+    openfga_timeout_ms: Positive = 2000
+    consul_url: str | None = None
+    consul_token: str | None = None
+    consul_prefix: str = "app/"
+    consul_poll_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    consul_required: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["console", "json"] | None = None  # None: console in development, else json
+    cors_origins: str = ""
+    web_concurrency: Positive = 1
+    maintenance_cache_seconds: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+    metrics_enabled: bool = False
+    var_dir: str = "./var"
+
+    @property
+    def auto_migrate(self) -> bool:
+        return self.app_env == "development" if self.db_auto_migrate is None else self.db_auto_migrate
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        return self.log_format or ("console" if self.app_env == "development" else "json")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def prefix(self) -> str:
+        return "/" + self.service_prefix.strip("/") if self.service_prefix.strip("/") else ""
+
+    @property
+    def dev_auth(self) -> bool:
+        return self.oidc_issuer is None
+
+    @property
+    def openfga_enabled(self) -> bool:
+        return self.openfga_api_url is not None
+
+    def check(self) -> Settings:
+        """Rules across fields; raises SettingsError with a one-line reason."""
+        if self.db_pool_min > self.db_pool_max:
+            raise SettingsError(f"DB_POOL_MIN ({self.db_pool_min}) is larger than DB_POOL_MAX ({self.db_pool_max})")
+        if self.service_prefix and not self.service_prefix.startswith("/"):
+            raise SettingsError(f"SERVICE_PREFIX must start with '/', got {self.service_prefix!r}")
+        if self.openfga_enabled and not (self.openfga_store_id and self.openfga_model_id):
+            raise SettingsError("OPENFGA_API_URL is set but OPENFGA_STORE_ID or OPENFGA_MODEL_ID is not")
+        if self.app_env == "production":
+            if self.dev_auth:
+                raise SettingsError("APP_ENV=production refuses dev auth: set OIDC_ISSUER")
+            if self.database_url.startswith("sqlite:"):
+                raise SettingsError("APP_ENV=production refuses SQLite: set DATABASE_URL to PostgreSQL")
+            if not self.keycloak_webhook_secret:
+                raise SettingsError("APP_ENV=production needs KEYCLOAK_WEBHOOK_SECRET")
+        return self
+
+
+FIELDS: tuple[str, ...] = tuple(field.encode_name for field in msgspec.structs.fields(Settings))
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments skipped; optional quotes and `export` stripped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+class LoadedSettings(msgspec.Struct, frozen=True):
+    settings: Settings
+    raw: dict[str, str]
+    sources: dict[str, Source]
+
+
+def decode_settings(layers: list[tuple[Source, Mapping[str, str]]]) -> LoadedSettings:
+    """Merge layers (later wins) of raw strings, keeping only our variables, and validate."""
+    raw: dict[str, str] = {}
+    sources: dict[str, Source] = {}
+    for source, values in layers:
+        for name in FIELDS:
+            if name in values:
+                raw[name] = values[name]
+                sources[name] = source
+    try:
+        settings = msgspec.convert(
+            {name: (None if value == "" and _optional(name) else value) for name, value in raw.items()},
+            Settings,
+            strict=False,
+        )
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(exc, raw)) from None
+    return LoadedSettings(settings=settings.check(), raw=raw, sources=sources)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = None, consul: Mapping[str, str] | None = None
+) -> LoadedSettings:
+    environ = os.environ if environ is None else environ
+    layers: list[tuple[Source, Mapping[str, str]]] = [
+        (".env", read_dotenv(dotenv if dotenv is not None else Path(environ.get("ENV_FILE", ".env")))),
+        ("env", environ),
+    ]
+    if consul:
+        layers.append(("consul", consul))
+    return decode_settings(layers)
+
+
+def redacted(loaded: LoadedSettings) -> dict[str, tuple[str, Source]]:
+    """Every effective setting as (value, source) with secrets masked — for `just config`."""
+    encoded = msgspec.to_builtins(loaded.settings)
+    out: dict[str, tuple[str, Source]] = {}
+    for name in FIELDS:
+        value = encoded.get(name)
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        if name in SECRETS and text:
+            text = _mask_url(text) if name == "DATABASE_URL" else "********"
+        out[name] = (text, loaded.sources.get(name, "default"))
+    return out
+
+
+def _mask_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:********@{host}"
+
+
+_OPTIONAL = {f.encode_name for f in msgspec.structs.fields(Settings) if f.default is None}
+
+
+def _optional(name: str) -> bool:
+    return name in _OPTIONAL
+
+
+def _explain(exc: msgspec.ValidationError, raw: Mapping[str, str]) -> str:
+    message = str(exc)
+    text, _, path = message.rpartition(" - at `$.")
+    if not path:
+        return f"invalid settings: {message}"
+    name = path.rstrip("`")
+    return f"{name}={raw.get(name, '')!r} is invalid: {text}"

@@ -1,0 +1,80 @@
+"""What posts and comments have in common: reading, listing, revising with optimistic concurrency.
+
+The concrete use cases (posts.py, comments.py) say which repository and which kind they work on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from domain.errors import Forbidden, NotFound, PreconditionFailed
+from domain.listing import ListQuery, Page
+from domain.model import Comment, Post, Principal, User
+from domain.policy import ensure_allowed
+from domain.ports import Authorizer, Clock, ContentRepository, UnitOfWork, UnitOfWorkFactory
+
+
+def not_found(kind: str, item_id: uuid.UUID) -> NotFound:
+    return NotFound(f"{kind} {item_id} does not exist")
+
+
+class ContentUseCase[T: (Post, Comment)]:
+    kind: ClassVar[str]
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    @staticmethod
+    def repository(uow: UnitOfWork) -> ContentRepository[T]:
+        raise NotImplementedError
+
+    async def load(self, uow: UnitOfWork, item_id: uuid.UUID, *, for_update: bool = False) -> T:
+        item = await self.repository(uow).get(item_id, for_update=for_update)
+        if item is None:
+            raise not_found(self.kind, item_id)
+        return item
+
+
+class GetContent[T: (Post, Comment)](ContentUseCase[T]):
+    async def __call__(self, item_id: uuid.UUID) -> T:
+        async with self._uow(read_only=True) as uow:
+            return await self.load(uow, item_id)
+
+
+class ListContent[T: (Post, Comment)](ContentUseCase[T]):
+    async def __call__(self, query: ListQuery) -> Page[T]:
+        async with self._uow(read_only=True) as uow:
+            items, total = await self.repository(uow).list(query)
+        return Page(items=items, total=total, limit=query.limit, offset=query.offset)
+
+
+class ReviseContent[T: (Post, Comment)](ContentUseCase[T]):
+    def __init__(self, uow: UnitOfWorkFactory, authorizer: Authorizer, clock: Clock) -> None:
+        super().__init__(uow)
+        self._authorizer = authorizer
+        self._clock = clock
+
+    async def __call__(
+        self, principal: Principal, item_id: uuid.UUID, content: str, expected_version: int | None = None
+    ) -> T:
+        async with self._uow() as uow:
+            item = await self.load(uow, item_id, for_update=True)
+            await ensure_allowed(self._authorizer, principal, "can_update", item)
+            if expected_version is not None and item.version != expected_version:
+                raise PreconditionFailed(f"{self.kind} {item_id} is at version {item.version}, not {expected_version}")
+            revised = item.revised(content, self._clock.now())
+            # The row lock makes this compare-and-set succeed; it stays as the guard for engines
+            # without row locks, so that two writers can never both win.
+            if not await self.repository(uow).update(revised):
+                raise PreconditionFailed(f"{self.kind} {item_id} was changed concurrently; reload it")
+            await uow.commit()
+        return revised
+
+
+async def register_writer(uow: UnitOfWork, principal: Principal, clock: Clock) -> User:
+    """The caller's user record, created from the token the first time the caller writes."""
+    user = await uow.users.add_if_absent(User.from_principal(principal, clock.now()))
+    if not user.is_active:
+        raise Forbidden("your account is deactivated")
+    return user

@@ -1,0 +1,59 @@
+"""Health, docs, errors outside the API."""
+
+from __future__ import annotations
+
+from tests.api.test_posts_api import assert_problem
+
+
+async def test_health_needs_no_token(client):
+    assert (await client.get("/health/live")).json() == {"status": "ok"}
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
+
+
+async def test_unknown_route_is_a_404_problem_and_wrong_method_405(client, keys):
+    assert_problem(await client.get("/nope"), 404)
+    assert_problem(await client.put("/v1/posts", headers=keys.headers()), 405)
+
+
+async def test_docs_are_served_offline(client):
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
+        assert f"/docs/assets/{asset}" in page.text
+        assert (await client.get(f"/docs/assets/{asset}")).status_code == 200
+    assert (await client.get("/docs/redoc")).status_code == 200
+
+
+async def test_openapi_describes_routes_constraints_and_problems(client):
+    doc = (await client.get("/docs/openapi.json")).json()
+    assert doc["openapi"].startswith("3.1")
+    paths = doc["paths"]
+    for path in (
+        "/v1/posts",
+        "/v1/posts/{post_id}",
+        "/v1/comments",
+        "/v1/comments/{comment_id}",
+        "/v1/users/me",
+        "/v1/users/{user_id}",
+        "/health/live",
+        "/health/ready",
+    ):
+        assert path in paths, path
+    schemas = doc["components"]["schemas"]
+    content = schemas["ContentIn"]["properties"]["content"]
+    assert (content["minLength"], content["maxLength"]) == (1, 10_000)
+    limit = next(p for p in paths["/v1/posts"]["get"]["parameters"] if p["name"] == "limit")
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
+    sort_by = next(p for p in paths["/v1/posts"]["get"]["parameters"] if p["name"] == "sort_by")
+    ref = sort_by["schema"]["allOf"][0]["$ref"].rsplit("/", 1)[-1]
+    assert set(schemas[ref]["enum"]) == {"created_at", "updated_at"}
+    patch = paths["/v1/posts/{post_id}"]["patch"]["responses"]
+    for status in ("400", "401", "403", "404", "412", "503"):
+        assert "application/problem+json" in patch[status]["content"], status
+
+
+async def test_responses_say_nosniff(client):
+    assert (await client.get("/health/live")).headers["x-content-type-options"] == "nosniff"

@@ -1,0 +1,55 @@
+"""Throwaway databases for tests: a fresh SQLite file, or a fresh database on the PostgreSQL
+server that TEST_DATABASE_URL names (created here, dropped at the end)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from piccolo.engine.base import Engine
+
+from adapters.db.tables import TABLES
+
+
+def server_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def postgres_required() -> bool:
+    return os.environ.get("REQUIRE_POSTGRES", "").lower() in {"1", "true", "yes"}
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def create_postgres_database(prefix: str = "test_blog") -> str:
+    base = server_url()
+    assert base, "TEST_DATABASE_URL is not set"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(base, timeout=5)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return _with_database(base, name)
+
+
+async def drop_postgres_database(url: str) -> None:
+    base = server_url()
+    assert base
+    name = urlsplit(url).path.lstrip("/")
+    connection = await asyncpg.connect(base, timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def reset(engine: Engine) -> None:  # type: ignore[type-arg]
+    """Empty every table (children first), keeping the schema."""
+    for table in reversed(TABLES):
+        await engine.run_ddl(f'DELETE FROM "{table._meta.tablename}"')

@@ -1,0 +1,114 @@
+"""Small pure pieces of the HTTP layer: entity tags and settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.http.conditional import UNSATISFIABLE, etag, expected_version
+from app.settings import SettingsError, decode_settings, load_settings, read_dotenv, redacted
+from domain.errors import InvalidInput
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("*", None),
+        ('"3"', 3),
+        (' "3" , "4"', 3),
+        ('W/"3"', UNSATISFIABLE),  # weak tags never satisfy If-Match
+        ('"abc"', UNSATISFIABLE),
+    ],
+)
+def test_if_match_parsing(header, expected):
+    assert expected_version(header) == expected
+
+
+@pytest.mark.parametrize("header", ["3", "abc", '"3'])
+def test_malformed_if_match_is_bad_input(header):
+    with pytest.raises(InvalidInput):
+        expected_version(header)
+
+
+def test_etag_is_a_quoted_strong_validator():
+    assert etag(7) == '"7"'
+
+
+def test_defaults_match_the_contract():
+    settings = load_settings(environ={}, dotenv=None).settings
+    assert settings.app_env == "development"
+    assert settings.database_url == "sqlite:///./var/app.sqlite3"
+    assert (settings.db_pool_min, settings.db_pool_max) == (2, 20)
+    assert settings.auto_migrate is True
+    assert settings.oidc_admin_role == "admin"
+    assert settings.consul_prefix == "app/"
+    assert settings.consul_poll_seconds == 10
+    assert settings.effective_log_format == "console"
+    assert settings.web_concurrency == 1
+    assert decode_settings([("env", {"APP_ENV": "test"})]).settings.auto_migrate is False
+
+
+def test_env_overrides_dotenv(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text('# comment\nexport LOG_LEVEL="DEBUG"\nDB_POOL_MAX=7\n\nCORS_ORIGINS=http://a, http://b\n')
+    loaded = load_settings(environ={"DB_POOL_MAX": "9"}, dotenv=dotenv)
+    assert loaded.settings.log_level == "DEBUG"
+    assert loaded.settings.db_pool_max == 9
+    assert loaded.sources["DB_POOL_MAX"] == "env"
+    assert loaded.sources["LOG_LEVEL"] == ".env"
+    assert loaded.settings.cors_origin_list == ["http://a", "http://b"]
+    assert read_dotenv(tmp_path / "missing") == {}
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"DB_POOL_MAX": "many"}, "DB_POOL_MAX"),
+        ({"DB_POOL_MIN": "-1"}, "DB_POOL_MIN"),
+        ({"APP_ENV": "staging"}, "APP_ENV"),
+        ({"DB_POOL_MIN": "5", "DB_POOL_MAX": "2"}, "DB_POOL_MIN"),
+        ({"SERVICE_PREFIX": "blog"}, "SERVICE_PREFIX"),
+    ],
+)
+def test_a_bad_value_names_the_variable(env, names):
+    with pytest.raises(SettingsError) as error:
+        decode_settings([("env", env)])
+    assert names in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ({"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x", "KEYCLOAK_WEBHOOK_SECRET": "s"}, "OIDC_ISSUER"),
+        ({"APP_ENV": "production", "OIDC_ISSUER": "http://kc/realms/x", "KEYCLOAK_WEBHOOK_SECRET": "s"}, "SQLite"),
+        (
+            {"APP_ENV": "production", "OIDC_ISSUER": "http://kc/realms/x", "DATABASE_URL": "postgresql://db/x"},
+            "KEYCLOAK_WEBHOOK_SECRET",
+        ),
+    ],
+)
+def test_production_refuses_dev_auth_sqlite_and_a_missing_webhook_secret(env, reason):
+    with pytest.raises(SettingsError, match=reason):
+        decode_settings([("env", env)])
+
+
+def test_config_output_redacts_secrets():
+    loaded = decode_settings(
+        [
+            (
+                "env",
+                {
+                    "DATABASE_URL": "postgresql://app:hunter2@db:5432/blog",
+                    "CONSUL_TOKEN": "tok",
+                    "SERVICE_PREFIX": "/blog",
+                },
+            )
+        ]
+    )
+    shown = redacted(loaded)
+    assert shown["DATABASE_URL"] == ("postgresql://app:********@db:5432/blog", "env")
+    assert shown["CONSUL_TOKEN"] == ("********", "env")
+    assert shown["SERVICE_PREFIX"] == ("/blog", "env")
+    assert shown["LOG_LEVEL"] == ("INFO", "default")
+    assert "hunter2" not in repr(shown)
