@@ -19,6 +19,11 @@ class KeySource(Protocol):
     @property
     def issuer(self) -> str: ...
 
+    @property
+    def generation(self) -> int:
+        """Grows whenever the key set changes, so caches of verified tokens know to empty."""
+        ...
+
     def get(self, kid: str) -> PublicKey | None:
         """The cached key with this id, or None. Never does I/O."""
         ...
@@ -52,6 +57,10 @@ class DevKeys:
     @property
     def issuer(self) -> str:
         return DEV_ISSUER
+
+    @property
+    def generation(self) -> int:
+        return 0  # a local key pair never changes while running
 
     def load(self) -> RSAKey:
         if self._private is None:

@@ -27,6 +27,10 @@ class TestKeys:
     def issuer(self) -> str:
         return TEST_ISSUER
 
+    @property
+    def generation(self) -> int:
+        return 0
+
     def get(self, kid: str) -> PublicKey | None:
         return self.public if kid == self.private.kid else None
 
