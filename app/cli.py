@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from adapters.auth.keys import DevKeys
@@ -55,7 +55,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_config(settings: Settings, args: argparse.Namespace, loaded_sources: dict[str, tuple[str, str]]) -> int:
+def cmd_config(settings: Settings, args: argparse.Namespace, loaded_sources: Mapping[str, tuple[str, str]]) -> int:
     width = max(map(len, loaded_sources))
     for name, (value, source) in loaded_sources.items():
         print(f"{name:<{width}}  {value or '-':<40}  ({source})")
