@@ -16,7 +16,8 @@ from adapters.auth.keys import DevKeys
 from adapters.auth.minting import mint_dev_token
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
-from app.settings import Settings, SettingsError, load_settings, redacted
+from app.container import load_startup_settings
+from app.settings import Settings, SettingsError, redacted
 
 
 async def _with_database(settings: Settings, work):  # type: ignore[no-untyped-def]
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("config", help="print the effective settings and where each came from; secrets redacted")
     args = parser.parse_args(argv)
     try:
-        loaded = load_settings()
+        loaded = load_startup_settings()
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

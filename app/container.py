@@ -12,6 +12,8 @@ name is the class name in snake_case.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -27,11 +29,14 @@ from piccolo.engine.base import Engine
 from adapters.auth.keys import DevKeys, KeySource
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
+from adapters.config.consul import ConsulKV, read_consul_now
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app.live_settings import SettingsStore, follow, warn_unknown_keys
 from app.readiness import Readiness
-from app.settings import Settings
+from app.settings import Layer, LoadedSettings, Settings, SettingsError, as_loaded, decode_settings, read_layers
+from domain.errors import DependencyUnavailable
 from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
@@ -68,7 +73,42 @@ def verifier_config(settings: Settings) -> TokenVerifierConfig:
     )
 
 
-def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = None) -> Container:
+# What JwtVerifier.configure takes; a change to any of them reconfigures the verifier live.
+VERIFIER_KEYS = ("OIDC_AUDIENCE", "OIDC_ADMIN_ROLE", "OIDC_LEEWAY_SECONDS")
+
+
+def load_startup_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> LoadedSettings:
+    """.env < environment < Consul KV (when CONSUL_URL is set), validated together.
+
+    Consul is read before anything is validated, because some values may come only from it (in
+    compose, the OpenFGA store and model ids). The read is bounded by CONSUL_TIMEOUT_SECONDS; if
+    Consul does not answer, CONSUL_REQUIRED=true stops start-up, otherwise the service starts on
+    the other sources with a warning and the reload watcher applies Consul once it answers.
+    """
+    layers = read_layers(environ, dotenv)
+    consul_only: list[Layer] = [
+        (source, {k: v for k, v in values.items() if k.startswith("CONSUL_")}) for source, values in layers
+    ]
+    wiring = decode_settings(consul_only).settings
+    if wiring.consul_url is None:
+        return decode_settings(layers)
+    try:
+        values = read_consul_now(
+            wiring.consul_url, wiring.consul_token, wiring.consul_prefix, wiring.consul_timeout_seconds
+        )
+    except DependencyUnavailable as exc:
+        if wiring.consul_required:
+            raise SettingsError(f"CONSUL_REQUIRED=true and the settings could not be read: {exc}") from None
+        log.warning("%s; using the environment and .env values until Consul answers", exc)
+        return decode_settings(layers)
+    log.info("settings from Consul (%s under %r): %s", wiring.consul_url, wiring.consul_prefix, ", ".join(values))
+    warn_unknown_keys(values, f"Consul under {wiring.consul_prefix!r}")
+    return decode_settings([*layers, ("consul", values)])
+
+
+def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any, Any] | None = None) -> Container:
+    loaded = settings if isinstance(settings, LoadedSettings) else as_loaded(settings)
+    settings = loaded.settings
     container = Container()
     for dependency, replacement in (overrides or {}).items():
         container[dependency] = replacement
@@ -77,7 +117,8 @@ def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = No
         if dependency not in container.defined_types:
             container[dependency] = definition
 
-    bind(Settings, settings)
+    bind(SettingsStore, SettingsStore(loaded))
+    bind(Settings, settings)  # as at start-up: for what is read once; live values come from SettingsStore
     bind(
         Engine,
         Singleton(lambda c: make_engine(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)),
@@ -86,11 +127,19 @@ def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = No
     bind(UnitOfWorkFactory, Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])))
     bind(Authorizer, BuiltinAuthorizer())
     bind(KeySource, Singleton(lambda c: DevKeys(Path(settings.var_dir))))
-    bind(TokenVerifier, Singleton(lambda c: JwtVerifier(c[KeySource], verifier_config(c[Settings]))))
+    bind(JwtVerifier, Singleton(_jwt_verifier))
+    bind(TokenVerifier, Singleton(lambda c: c[JwtVerifier]))
     bind(Readiness, Singleton(lambda c: Readiness(c[Engine])))
     for use_case in USE_CASES:
         bind(use_case, Singleton(use_case))
     return container
+
+
+def _jwt_verifier(c: Container) -> JwtVerifier:
+    store = c[SettingsStore]
+    verifier = JwtVerifier(c[KeySource], verifier_config(store.current))  # type: ignore[type-abstract]
+    store.subscribe(lambda s: verifier.configure(verifier_config(s)), *VERIFIER_KEYS)
+    return verifier
 
 
 def dependency_name(use_case: type) -> str:
@@ -134,4 +183,22 @@ async def running(container: Container) -> AsyncIterator[None]:
         if isinstance(keys, DevKeys):
             keys.load()
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
+        if settings.consul_url:
+            await stack.enter_async_context(_watching_consul(container[SettingsStore], settings))
         yield
+
+
+@asynccontextmanager
+async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIterator[None]:
+    """Reload from Consul in the background while the app runs (see app/live_settings.py)."""
+    assert settings.consul_url is not None
+    source = ConsulKV(settings.consul_url, settings.consul_token, settings.consul_prefix)
+    store.declare_live("CONSUL_POLL_SECONDS", "CONSUL_TIMEOUT_SECONDS")  # follow() reads them per query
+    watcher = asyncio.create_task(follow(store, source), name="consul-settings")
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await source.aclose()

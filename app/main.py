@@ -13,7 +13,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import ResponseHeader
 from litestar.types import Scope, Send
 
-from app.container import build_container, litestar_dependencies, running
+from app.container import build_container, litestar_dependencies, load_startup_settings, running
 from app.http.auth import bearer_guard
 from app.http.controllers.comments import CommentController
 from app.http.controllers.health import HealthController
@@ -21,7 +21,7 @@ from app.http.controllers.posts import PostController
 from app.http.controllers.users import UserController
 from app.http.docs import docs_assets_router, openapi_config
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
-from app.settings import Settings, load_settings
+from app.settings import Settings
 from domain.ports import TokenVerifier
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -65,7 +65,7 @@ def _version() -> str:
 
 def create_app(container: Container | None = None) -> ServiceApp:
     if container is None:
-        container = build_container(load_settings().settings)
+        container = build_container(load_startup_settings())
     settings = container[Settings]
 
     @asynccontextmanager

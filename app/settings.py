@@ -1,4 +1,4 @@
-"""Settings: one msgspec struct decoded from defaults < .env < environment (< Consul KV, see app/consul.py).
+"""Settings: one msgspec struct decoded from defaults < .env < environment (< Consul KV: app/live_settings.py).
 
 Every value arrives as a string, as environment variables do; msgspec converts and validates it,
 and an error names the variable.
@@ -74,6 +74,7 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     consul_prefix: str = "app/"
     consul_poll_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     consul_required: bool = False
+    consul_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["console", "json"] | None = None  # None: console in development, else json
     cors_origins: str = ""
@@ -144,13 +145,18 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+type Layer = tuple[Source, Mapping[str, str]]
+
+
 class LoadedSettings(msgspec.Struct, frozen=True):
     settings: Settings
     raw: dict[str, str]
     sources: dict[str, Source]
+    # what it was decoded from (our variables only), so a reload can swap the Consul layer
+    layers: tuple[tuple[Source, dict[str, str]], ...] = ()
 
 
-def decode_settings(layers: list[tuple[Source, Mapping[str, str]]]) -> LoadedSettings:
+def decode_settings(layers: list[Layer]) -> LoadedSettings:
     """Merge layers (later wins) of raw strings, keeping only our variables, and validate."""
     raw: dict[str, str] = {}
     sources: dict[str, Source] = {}
@@ -167,17 +173,34 @@ def decode_settings(layers: list[tuple[Source, Mapping[str, str]]]) -> LoadedSet
         )
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(exc, raw)) from None
-    return LoadedSettings(settings=settings.check(), raw=raw, sources=sources)
+    ours = tuple((source, {name: values[name] for name in FIELDS if name in values}) for source, values in layers)
+    return LoadedSettings(settings=settings.check(), raw=raw, sources=sources, layers=ours)
+
+
+def with_layer(loaded: LoadedSettings, source: Source, values: Mapping[str, str]) -> LoadedSettings:
+    """The same layers with ``source``'s replaced by ``values`` (on top), validated; raises SettingsError."""
+    return decode_settings([*(layer for layer in loaded.layers if layer[0] != source), (source, values)])
+
+
+def as_loaded(settings: Settings) -> LoadedSettings:
+    """A Settings object as if it had come from the environment (tests build containers this way)."""
+    encoded = msgspec.to_builtins(settings)
+    return decode_settings([("env", {name: _text(encoded[name]) for name in FIELDS if encoded.get(name) is not None})])
+
+
+def read_layers(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> list[Layer]:
+    """The layers below Consul: .env, then the environment."""
+    environ = os.environ if environ is None else environ
+    return [
+        (".env", read_dotenv(dotenv if dotenv is not None else Path(environ.get("ENV_FILE", ".env")))),
+        ("env", environ),
+    ]
 
 
 def load_settings(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = None, consul: Mapping[str, str] | None = None
 ) -> LoadedSettings:
-    environ = os.environ if environ is None else environ
-    layers: list[tuple[Source, Mapping[str, str]]] = [
-        (".env", read_dotenv(dotenv if dotenv is not None else Path(environ.get("ENV_FILE", ".env")))),
-        ("env", environ),
-    ]
+    layers = read_layers(environ, dotenv)
     if consul:
         layers.append(("consul", consul))
     return decode_settings(layers)
@@ -189,11 +212,16 @@ def redacted(loaded: LoadedSettings) -> dict[str, tuple[str, Source]]:
     out: dict[str, tuple[str, Source]] = {}
     for name in FIELDS:
         value = encoded.get(name)
-        text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        text = _text(value)
         if name in SECRETS and text:
             text = _mask_url(text) if name == "DATABASE_URL" else "********"
         out[name] = (text, loaded.sources.get(name, "default"))
     return out
+
+
+def _text(value: object) -> str:
+    """A decoded value as the string it would be in the environment."""
+    return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _mask_url(url: str) -> str:

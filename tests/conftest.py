@@ -66,8 +66,9 @@ def db_url(request: pytest.FixtureRequest, sqlite_url: str, postgres_url: str | 
     return postgres_url
 
 
-def settings_for(db_url: str, tmp_path: Path, **overrides: str) -> Settings:
-    values = {
+def settings_env(db_url: str, tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The environment the tests' app runs with."""
+    return {
         "APP_ENV": "test",
         "DATABASE_URL": db_url,
         "DB_AUTO_MIGRATE": "true",
@@ -76,7 +77,10 @@ def settings_for(db_url: str, tmp_path: Path, **overrides: str) -> Settings:
         "VAR_DIR": str(tmp_path / "var"),
         **overrides,
     }
-    return decode_settings([("env", values)]).settings
+
+
+def settings_for(db_url: str, tmp_path: Path, **overrides: str) -> Settings:
+    return decode_settings([("env", settings_env(db_url, tmp_path, **overrides))]).settings
 
 
 @pytest.fixture

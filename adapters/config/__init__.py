@@ -1,0 +1,1 @@
+"""Configuration sources: Consul KV (py-consul's asyncio client)."""
