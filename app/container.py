@@ -27,11 +27,14 @@ from piccolo.engine.base import Engine
 from adapters.auth.keys import DevKeys, KeySource
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
+from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer, OpenFgaConfig, OpenFgaTupleWriter
+from adapters.authz.relay import OutboxRelay, RelaySettings
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
+from adapters.db.outbox import OutboxStore, PiccoloOutbox
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.readiness import Readiness
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
@@ -68,6 +71,32 @@ def verifier_config(settings: Settings) -> TokenVerifierConfig:
     )
 
 
+def openfga_config(settings: Settings) -> OpenFgaConfig:
+    url, store_id, model_id = settings.openfga_api_url, settings.openfga_store_id, settings.openfga_model_id
+    if not (url and store_id and model_id):  # Settings.check() refuses this already; narrows the types
+        raise SettingsError("OPENFGA_API_URL, OPENFGA_STORE_ID and OPENFGA_MODEL_ID must all be set")
+    return OpenFgaConfig(
+        api_url=url,
+        store_id=store_id,
+        model_id=model_id,
+        api_token=settings.openfga_api_token,
+        timeout_ms=settings.openfga_timeout_ms,
+    )
+
+
+def make_relay(settings: Settings, engine: Engine, fga: OpenFga, clock: Clock) -> OutboxRelay:  # type: ignore[type-arg]
+    """The outbox relay, for the app's background task and for `just relay` alike."""
+    relay_settings = RelaySettings(
+        poll_seconds=settings.outbox_poll_seconds,
+        batch_size=settings.outbox_batch_size,
+        backoff_base_seconds=settings.outbox_backoff_base_seconds,
+        backoff_max_seconds=settings.outbox_backoff_max_seconds,
+        lease_seconds=settings.outbox_lease_seconds,
+        keep_delivered_seconds=settings.outbox_keep_delivered_hours * 3600,
+    )
+    return OutboxRelay(OutboxStore(engine), OpenFgaTupleWriter(fga), relay_settings, clock)
+
+
 def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = None) -> Container:
     container = Container()
     for dependency, replacement in (overrides or {}).items():
@@ -83,6 +112,19 @@ def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = No
         Singleton(lambda c: make_engine(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)),
     )
     bind(Clock, SystemClock())
+    if settings.openfga_enabled:
+        # Permissions in OpenFGA: the outbox is real, and a commit that recorded entries wakes the relay.
+        bind(OpenFga, Singleton(lambda c: OpenFga(openfga_config(settings))))
+        bind(Authorizer, Singleton(lambda c: OpenFgaAuthorizer(c[OpenFga])))
+        bind(OutboxRelay, Singleton(lambda c: make_relay(settings, c[Engine], c[OpenFga], c[Clock])))
+        bind(
+            UnitOfWorkFactory,
+            Singleton(
+                lambda c: PiccoloUnitOfWorkFactory(
+                    c[Engine], PiccoloOutbox(c[Clock]), on_outbox_commit=c[OutboxRelay].wake
+                )
+            ),
+        )
     bind(UnitOfWorkFactory, Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])))
     bind(Authorizer, BuiltinAuthorizer())
     bind(KeySource, Singleton(lambda c: DevKeys(Path(settings.var_dir))))
@@ -134,4 +176,19 @@ async def running(container: Container) -> AsyncIterator[None]:
         if isinstance(keys, DevKeys):
             keys.load()
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
+        if settings.openfga_enabled:
+            await _start_openfga(container, stack)
         yield
+
+
+async def _start_openfga(container: Container, stack: AsyncExitStack) -> None:
+    """The one OpenFGA client, the relay's background task and its line in /health/ready."""
+    fga = container[OpenFga]
+    await fga.open()
+    stack.push_async_callback(fga.close)
+    relay = container[OutboxRelay]
+    readiness = container[Readiness]
+    readiness.reporters.append(relay.report)
+    stack.callback(readiness.reporters.remove, relay.report)
+    await relay.start()
+    stack.push_async_callback(relay.stop)
