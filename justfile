@@ -33,6 +33,7 @@ lint:
     ruff format --check .
     mypy
     lint-imports
+    fga model test --tests adapters/authz/model.fga.yaml
 
 # apply pending database migrations (DATABASE_URL)
 migrate:
@@ -45,3 +46,11 @@ token username *roles:
 # print the effective configuration and where each value came from (secrets redacted)
 config:
     @python -m app.cli config
+
+# deliver the pending permission changes (outbox) to OpenFGA once, then exit
+relay:
+    python -m app.cli relay
+
+# print the OpenFGA authorization model as JSON, for uploading (fga model write / the API)
+fga-model:
+    @fga model transform --file adapters/authz/model.fga --output-format json

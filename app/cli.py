@@ -41,6 +41,32 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.openfga_enabled:
+        print("OPENFGA_API_URL is not set: permissions are built in, there is no outbox to relay", file=sys.stderr)
+        return 2
+    # Imported here: the OpenFGA SDK and the container are heavy, and the other commands need neither.
+    from adapters.authz.openfga import OpenFga
+    from app.container import SystemClock, make_relay, openfga_config
+
+    async def drain(engine):  # type: ignore[no-untyped-def]
+        fga = OpenFga(openfga_config(settings))
+        await fga.open()
+        try:
+            relay = make_relay(settings, engine, fga, SystemClock())
+            result = await relay.drain()
+            return result, (await relay.report())["outbox"]
+        finally:
+            await fga.close()
+
+    result, backlog = asyncio.run(_with_database(settings, drain))
+    print(
+        f"delivered {result.delivered} relationship change(s), {result.failed} failed (retried later); "
+        f"{backlog['pending']} pending"
+    )
+    return 0 if result.failed == 0 else 1
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.dev_auth:
         print("OIDC_ISSUER is set: get tokens from the identity provider, not from `just token`", file=sys.stderr)
@@ -71,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("username")
     token.add_argument("roles", nargs="*", help="realm roles, e.g. admin")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    commands.add_parser("relay", help="deliver the pending outbox entries to OpenFGA once, then exit")
     commands.add_parser("config", help="print the effective settings and where each came from; secrets redacted")
     args = parser.parse_args(argv)
     try:
@@ -82,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_migrate(loaded.settings, args)
     if args.command == "token":
         return cmd_token(loaded.settings, args)
+    if args.command == "relay":
+        return cmd_relay(loaded.settings, args)
     if args.command == "config":
         return cmd_config(loaded.settings, args, redacted(loaded))
     parser.error(f"unknown command {args.command}")

@@ -29,9 +29,12 @@ from piccolo.engine.base import Engine
 from adapters.auth.keys import DevKeys, KeySource
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
+from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer, OpenFgaConfig, OpenFgaTupleWriter
+from adapters.authz.relay import OutboxRelay, RelaySettings
 from adapters.config.consul import ConsulKV, read_consul_now
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
+from adapters.db.outbox import OutboxStore, PiccoloOutbox
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.live_settings import SettingsStore, follow, warn_unknown_keys
 from app.readiness import Readiness
@@ -106,6 +109,53 @@ def load_startup_settings(environ: Mapping[str, str] | None = None, dotenv: Path
     return decode_settings([*layers, ("consul", values)])
 
 
+def openfga_config(settings: Settings) -> OpenFgaConfig:
+    url, store_id, model_id = settings.openfga_api_url, settings.openfga_store_id, settings.openfga_model_id
+    if not (url and store_id and model_id):  # Settings.check() refuses this already; narrows the types
+        raise SettingsError("OPENFGA_API_URL, OPENFGA_STORE_ID and OPENFGA_MODEL_ID must all be set")
+    return OpenFgaConfig(
+        api_url=url,
+        store_id=store_id,
+        model_id=model_id,
+        api_token=settings.openfga_api_token,
+        timeout_ms=settings.openfga_timeout_ms,
+    )
+
+
+# The relay's timing; a change to any of them reconfigures the running relay.
+RELAY_KEYS = (
+    "OUTBOX_POLL_SECONDS",
+    "OUTBOX_BATCH_SIZE",
+    "OUTBOX_BACKOFF_BASE_SECONDS",
+    "OUTBOX_BACKOFF_MAX_SECONDS",
+    "OUTBOX_LEASE_SECONDS",
+    "OUTBOX_KEEP_DELIVERED_HOURS",
+)
+
+
+def relay_settings(settings: Settings) -> RelaySettings:
+    return RelaySettings(
+        poll_seconds=settings.outbox_poll_seconds,
+        batch_size=settings.outbox_batch_size,
+        backoff_base_seconds=settings.outbox_backoff_base_seconds,
+        backoff_max_seconds=settings.outbox_backoff_max_seconds,
+        lease_seconds=settings.outbox_lease_seconds,
+        keep_delivered_seconds=settings.outbox_keep_delivered_hours * 3600,
+    )
+
+
+def make_relay(settings: Settings, engine: Engine, fga: OpenFga, clock: Clock) -> OutboxRelay:  # type: ignore[type-arg]
+    """The outbox relay, for the app's background task and for `just relay` alike."""
+    return OutboxRelay(OutboxStore(engine), OpenFgaTupleWriter(fga), relay_settings(settings), clock)
+
+
+def _relay(c: Container) -> OutboxRelay:
+    store = c[SettingsStore]
+    relay = make_relay(store.current, c[Engine], c[OpenFga], c[Clock])  # type: ignore[type-abstract]
+    store.subscribe(lambda s: relay.configure(relay_settings(s)), *RELAY_KEYS)
+    return relay
+
+
 def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any, Any] | None = None) -> Container:
     loaded = settings if isinstance(settings, LoadedSettings) else as_loaded(settings)
     settings = loaded.settings
@@ -124,6 +174,19 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         Singleton(lambda c: make_engine(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)),
     )
     bind(Clock, SystemClock())
+    if settings.openfga_enabled:
+        # Permissions in OpenFGA: the outbox is real, and a commit that recorded entries wakes the relay.
+        bind(OpenFga, Singleton(lambda c: OpenFga(openfga_config(settings))))
+        bind(Authorizer, Singleton(lambda c: OpenFgaAuthorizer(c[OpenFga])))
+        bind(OutboxRelay, Singleton(_relay))
+        bind(
+            UnitOfWorkFactory,
+            Singleton(
+                lambda c: PiccoloUnitOfWorkFactory(
+                    c[Engine], PiccoloOutbox(c[Clock]), on_outbox_commit=c[OutboxRelay].wake
+                )
+            ),
+        )
     bind(UnitOfWorkFactory, Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])))
     bind(Authorizer, BuiltinAuthorizer())
     bind(KeySource, Singleton(lambda c: DevKeys(Path(settings.var_dir))))
@@ -183,6 +246,8 @@ async def running(container: Container) -> AsyncIterator[None]:
         if isinstance(keys, DevKeys):
             keys.load()
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
+        if settings.openfga_enabled:
+            await _start_openfga(container, stack)
         if settings.consul_url:
             await stack.enter_async_context(_watching_consul(container[SettingsStore], settings))
         yield
@@ -202,3 +267,16 @@ async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIte
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
         await source.aclose()
+
+
+async def _start_openfga(container: Container, stack: AsyncExitStack) -> None:
+    """The one OpenFGA client, the relay's background task and its line in /health/ready."""
+    fga = container[OpenFga]
+    await fga.open()
+    stack.push_async_callback(fga.close)
+    relay = container[OutboxRelay]
+    readiness = container[Readiness]
+    readiness.reporters.append(relay.report)
+    stack.callback(readiness.reporters.remove, relay.report)
+    await relay.start()
+    stack.push_async_callback(relay.stop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,7 +37,8 @@ class Readiness:
         details: dict[str, Any] = {"database": "ok"}
         for reporter in self.reporters:
             try:
-                details.update(await reporter())
+                async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                    details.update(await reporter())
             except Exception as exc:  # a report is informative; it never makes us unready
                 details.setdefault("errors", []).append(type(exc).__name__)
         return ReadinessReport(ok=True, details=details)

@@ -7,9 +7,11 @@ and an error names the variable.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -42,6 +44,7 @@ RESTART_REQUIRED = frozenset(
 
 Positive = Annotated[int, msgspec.Meta(ge=1)]
 NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+PositiveSeconds = Annotated[float, msgspec.Meta(gt=0)]
 
 
 class SettingsError(ValueError):
@@ -69,6 +72,12 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     openfga_model_id: str | None = None
     openfga_api_token: str | None = None
     openfga_timeout_ms: Positive = 2000
+    outbox_poll_seconds: PositiveSeconds = 5.0
+    outbox_batch_size: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50  # OpenFGA takes ≤ 100 tuples per write
+    outbox_backoff_base_seconds: PositiveSeconds = 1.0
+    outbox_backoff_max_seconds: PositiveSeconds = 300.0
+    outbox_lease_seconds: PositiveSeconds = 60.0
+    outbox_keep_delivered_hours: Annotated[float, msgspec.Meta(ge=0)] = 24.0
     consul_url: str | None = None
     consul_token: str | None = None
     consul_prefix: str = "app/"
@@ -115,6 +124,13 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
             raise SettingsError(f"SERVICE_PREFIX must start with '/', got {self.service_prefix!r}")
         if self.openfga_enabled and not (self.openfga_store_id and self.openfga_model_id):
             raise SettingsError("OPENFGA_API_URL is set but OPENFGA_STORE_ID or OPENFGA_MODEL_ID is not")
+        if self.openfga_enabled:
+            _check_openfga(self)
+        if self.outbox_backoff_base_seconds > self.outbox_backoff_max_seconds:
+            raise SettingsError("OUTBOX_BACKOFF_BASE_SECONDS is larger than OUTBOX_BACKOFF_MAX_SECONDS")
+        if self.outbox_lease_seconds * 1000 < 2 * self.openfga_timeout_ms:
+            # A relay gives up on a batch after half its lease; that must leave room for one call.
+            raise SettingsError("OUTBOX_LEASE_SECONDS must be at least twice OPENFGA_TIMEOUT_MS")
         if self.app_env == "production":
             if self.dev_auth:
                 raise SettingsError("APP_ENV=production refuses dev auth: set OIDC_ISSUER")
@@ -123,6 +139,21 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
             if not self.keycloak_webhook_secret:
                 raise SettingsError("APP_ENV=production needs KEYCLOAK_WEBHOOK_SECRET")
         return self
+
+
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")  # OpenFGA's store and model ids
+
+
+def _check_openfga(settings: Settings) -> None:
+    url = urlsplit(settings.openfga_api_url or "")
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise SettingsError(f"OPENFGA_API_URL must be an http(s) URL, got {settings.openfga_api_url!r}")
+    for name, value in (
+        ("OPENFGA_STORE_ID", settings.openfga_store_id),
+        ("OPENFGA_MODEL_ID", settings.openfga_model_id),
+    ):
+        if not _ULID.match(value or ""):
+            raise SettingsError(f"{name} must be an OpenFGA id (a ULID, 26 characters), got {value!r}")
 
 
 FIELDS: tuple[str, ...] = tuple(field.encode_name for field in msgspec.structs.fields(Settings))

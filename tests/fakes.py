@@ -121,6 +121,7 @@ class FakeUnitOfWork:
         self._factory = factory
         self._read_only = read_only
         self.committed = False
+        self.active = False  # inside its `async with` block
 
     async def __aenter__(self) -> Self:
         self._staged = self._factory.store if self._read_only else copy.deepcopy(self._factory.store)
@@ -130,6 +131,7 @@ class FakeUnitOfWork:
         self.service_context = FakeServiceContext(self._staged)
         self.outbox = FakeOutbox(self._staged)
         self._factory.opened.append(self)
+        self.active = True
         return self
 
     async def commit(self) -> None:
@@ -142,7 +144,7 @@ class FakeUnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        return None
+        self.active = False
 
 
 class FakeUnitOfWorkFactory:
@@ -150,6 +152,11 @@ class FakeUnitOfWorkFactory:
         self.store = store or Store()
         self.opened: list[FakeUnitOfWork] = []
         self.fail_on_commit: BaseException | None = None
+
+    @property
+    def writing(self) -> bool:
+        """Whether a read-write unit of work (a transaction, in the real adapter) is open now."""
+        return any(u.active and not u._read_only for u in self.opened)
 
     def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, read_only)

@@ -8,6 +8,7 @@ a Litestar dependency (see ../shared/STACK.md).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -27,6 +28,7 @@ from domain.ports import (
     CommentRepository,
     Outbox,
     PostRepository,
+    RelationChange,
     ServiceContextRepository,
     UserRepository,
 )
@@ -42,6 +44,21 @@ class DiscardingOutbox:
 
     async def record(self, changes: object) -> None:
         return None
+
+
+class _RecordingOutbox:
+    """The outbox as one unit of work sees it: it remembers whether anything was recorded, so the
+    relay can be woken after the commit (woken before, it would find nothing committed yet)."""
+
+    __slots__ = ("_outbox", "recorded")
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self.recorded = False
+
+    async def record(self, changes: Sequence[RelationChange]) -> None:
+        await self._outbox.record(changes)
+        self.recorded = self.recorded or bool(changes)
 
 
 class PiccoloUnitOfWork:
@@ -66,7 +83,7 @@ class PiccoloUnitOfWork:
         self.posts: PostRepository = factory.posts
         self.comments: CommentRepository = factory.comments
         self.service_context: ServiceContextRepository = factory.service_context
-        self.outbox: Outbox = factory.outbox
+        self.outbox: Outbox = factory.outbox if factory.on_outbox_commit is None else _RecordingOutbox(factory.outbox)
 
     async def __aenter__(self) -> Self:
         if self._read_only:
@@ -91,6 +108,8 @@ class PiccoloUnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit")
         await self._tx.commit()  # type: ignore[no-untyped-call]
         self._committed = True
+        if isinstance(self.outbox, _RecordingOutbox) and self.outbox.recorded:
+            self._factory.on_outbox_commit()  # type: ignore[misc]
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -120,9 +139,17 @@ class PiccoloUnitOfWork:
 
 
 class PiccoloUnitOfWorkFactory:
-    """Holds the engine and the stateless repositories; each call makes a fresh unit of work."""
+    """Holds the engine and the stateless repositories; each call makes a fresh unit of work.
 
-    def __init__(self, engine: Engine, outbox: Outbox | None = None) -> None:  # type: ignore[type-arg]
+    ``on_outbox_commit`` is called right after a commit that recorded outbox entries (the relay's wake-up).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,  # type: ignore[type-arg]
+        outbox: Outbox | None = None,
+        on_outbox_commit: Callable[[], None] | None = None,
+    ) -> None:
         row_locks = supports_row_locks(engine)
         self.engine = engine
         self.users = PiccoloUserRepository(row_locks=row_locks)
@@ -130,6 +157,7 @@ class PiccoloUnitOfWorkFactory:
         self.comments = PiccoloCommentRepository(row_locks=row_locks)
         self.service_context = PiccoloServiceContextRepository()
         self.outbox: Outbox = outbox or DiscardingOutbox()
+        self.on_outbox_commit = on_outbox_commit
 
     def __call__(self, *, read_only: bool = False) -> PiccoloUnitOfWork:
         return PiccoloUnitOfWork(self, read_only=read_only)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 from domain.model import Comment, Principal
-from domain.policy import ensure_allowed
 from domain.ports import Authorizer, Clock, CommentRepository, RelationChange, UnitOfWork, UnitOfWorkFactory
 from domain.use_cases.content import (
     ContentUseCase,
@@ -59,9 +58,9 @@ class DeleteComment(_Comments, ContentUseCase[Comment]):
         self._authorizer = authorizer
 
     async def __call__(self, principal: Principal, comment_id: uuid.UUID) -> None:
+        await self.authorize(self._authorizer, principal, "can_delete", comment_id)
         async with self._uow() as uow:
             comment = await self.load(uow, comment_id, for_update=True)
-            await ensure_allowed(self._authorizer, principal, "can_delete", comment)
             await uow.comments.delete(comment_id)
             await uow.outbox.record([RelationChange.owner("delete", comment.owner_id, "comment", comment.id)])
             await uow.commit()

@@ -12,7 +12,7 @@ from domain.errors import Forbidden, NotFound, PreconditionFailed
 from domain.listing import ListQuery, Page
 from domain.model import Comment, Post, Principal, User
 from domain.policy import ensure_allowed
-from domain.ports import Authorizer, Clock, ContentRepository, UnitOfWork, UnitOfWorkFactory
+from domain.ports import Action, Authorizer, Clock, ContentRepository, UnitOfWork, UnitOfWorkFactory
 
 
 def not_found(kind: str, item_id: uuid.UUID) -> NotFound:
@@ -34,6 +34,16 @@ class ContentUseCase[T: (Post, Comment)]:
         if item is None:
             raise not_found(self.kind, item_id)
         return item
+
+    async def authorize(self, authorizer: Authorizer, principal: Principal, action: Action, item_id: uuid.UUID) -> None:
+        """Ask before the write transaction opens: the authorizer may be a remote service (OpenFGA), and
+        waiting for it must not hold a row lock and a pooled connection. Owners never change, so the
+        answer still holds when the transaction loads the row again."""
+        if principal.is_admin:
+            return  # decided from the token (domain.policy): no need to read the row first
+        async with self._uow(read_only=True) as uow:
+            item = await self.load(uow, item_id)
+        await ensure_allowed(authorizer, principal, action, item)
 
 
 class GetContent[T: (Post, Comment)](ContentUseCase[T]):
@@ -58,9 +68,9 @@ class ReviseContent[T: (Post, Comment)](ContentUseCase[T]):
     async def __call__(
         self, principal: Principal, item_id: uuid.UUID, content: str, expected_version: int | None = None
     ) -> T:
+        await self.authorize(self._authorizer, principal, "can_update", item_id)
         async with self._uow() as uow:
             item = await self.load(uow, item_id, for_update=True)
-            await ensure_allowed(self._authorizer, principal, "can_update", item)
             if expected_version is not None and item.version != expected_version:
                 raise PreconditionFailed(f"{self.kind} {item_id} is at version {item.version}, not {expected_version}")
             revised = item.revised(content, self._clock.now())

@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 from domain.model import Post, Principal
-from domain.policy import ensure_allowed
 from domain.ports import Authorizer, Clock, PostRepository, RelationChange, UnitOfWork, UnitOfWorkFactory
 from domain.use_cases.content import ContentUseCase, GetContent, ListContent, ReviseContent, register_writer
 
@@ -49,9 +48,9 @@ class DeletePost(_Posts, ContentUseCase[Post]):
         self._authorizer = authorizer
 
     async def __call__(self, principal: Principal, post_id: uuid.UUID) -> None:
+        await self.authorize(self._authorizer, principal, "can_delete", post_id)
         async with self._uow() as uow:
             post = await self.load(uow, post_id, for_update=True)
-            await ensure_allowed(self._authorizer, principal, "can_delete", post)
             comments = await uow.comments.ids_of_post(post_id)
             await uow.posts.delete(post_id)  # its comments go with it (ON DELETE CASCADE)
             await uow.outbox.record(

@@ -24,6 +24,7 @@ from app.settings import SettingsError, as_loaded, decode_settings, with_layer
 from domain.errors import DependencyUnavailable
 from tests.support.eventually import eventually, log_count
 from tests.support.fake_consul import FakeConsul
+from tests.support.fake_openfga import MODEL_ID, STORE_ID
 
 TOKEN = "s3cret"
 
@@ -110,11 +111,11 @@ def test_values_only_in_consul_complete_the_settings_before_they_are_checked(
     environ = consul_env(consul.url, OPENFGA_API_URL="http://openfga:8080")
     with pytest.raises(SettingsError, match="OPENFGA_STORE_ID"):
         decode_settings([("env", environ)])
-    consul.put("app/OPENFGA_STORE_ID", "01HZX0STORE00000000000000")
-    consul.put("app/OPENFGA_MODEL_ID", "01HZX0MODEL00000000000000")
+    consul.put("app/OPENFGA_STORE_ID", STORE_ID)
+    consul.put("app/OPENFGA_MODEL_ID", MODEL_ID)
 
     loaded = load_startup_settings(environ, tmp_path / "no.env")
-    assert loaded.settings.openfga_store_id == "01HZX0STORE00000000000000"
+    assert loaded.settings.openfga_store_id == STORE_ID
     assert loaded.sources["OPENFGA_MODEL_ID"] == "consul"
 
 
@@ -277,3 +278,24 @@ async def test_follow_deleting_a_key_falls_back_to_the_environment(consul: FakeC
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         await source.aclose()
+
+
+def test_relay_timing_is_a_live_setting(tmp_path: Path) -> None:
+    from adapters.authz.relay import OutboxRelay
+    from app.container import build_container
+    from app.live_settings import SettingsStore
+    from app.settings import decode_settings as decode
+
+    env = {
+        "APP_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        "OPENFGA_API_URL": "http://127.0.0.1:9",
+        "OPENFGA_STORE_ID": STORE_ID,
+        "OPENFGA_MODEL_ID": MODEL_ID,
+    }
+    container = build_container(decode([("env", env)]))
+    relay = container[OutboxRelay]
+    store = container[SettingsStore]
+    change = store.replace(decode([("env", env), ("consul", {"OUTBOX_POLL_SECONDS": "0.5", "OUTBOX_BATCH_SIZE": "7"})]))
+    assert {"OUTBOX_POLL_SECONDS", "OUTBOX_BATCH_SIZE"} <= set(change.applied)
+    assert (relay._settings.poll_seconds, relay._settings.batch_size) == (0.5, 7)

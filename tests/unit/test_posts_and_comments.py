@@ -192,3 +192,39 @@ async def test_comment_listing_by_post(uow, clock):
     page = await ListComments(uow)(ListQuery(post_id=second.id))
     assert [c.content for c in page.items] == ["on second"]
     assert page.total == 1
+
+
+async def test_the_authorizer_is_asked_before_the_write_transaction_opens(uow, clock):
+    """OpenFGA is a network call: waiting for it must not hold a row lock and a pooled connection."""
+    asked_while_writing: list[bool] = []
+
+    class Watching(OwnerAuthorizer):
+        async def is_allowed(self, principal, action, resource):
+            asked_while_writing.append(uow.writing)
+            return await super().is_allowed(principal, action, resource)
+
+    authz = Watching()
+    post = await CreatePost(uow, clock)(ALICE, "post")
+    comment = await CreateComment(uow, clock)(BOB, post.id, "comment")
+
+    await UpdatePost(uow, authz, clock)(ALICE, post.id, "edited")
+    await UpdateComment(uow, authz, clock)(BOB, comment.id, "edited")
+    with pytest.raises(Forbidden):
+        await DeletePost(uow, authz)(BOB, post.id)
+    await DeleteComment(uow, authz)(BOB, comment.id)
+    await DeletePost(uow, authz)(ALICE, post.id)
+
+    assert asked_while_writing == [False] * 5
+    assert uow.store.posts == {}
+
+
+async def test_a_post_deleted_after_the_permission_check_is_not_found(uow, clock):
+    post = await CreatePost(uow, clock)(ALICE, "post")
+
+    class DeletesMeanwhile(OwnerAuthorizer):
+        async def is_allowed(self, principal, action, resource):
+            uow.store.posts.pop(resource.id, None)  # a concurrent delete wins the race
+            return await super().is_allowed(principal, action, resource)
+
+    with pytest.raises(NotFound):
+        await UpdatePost(uow, DeletesMeanwhile(), clock)(ALICE, post.id, "too late")

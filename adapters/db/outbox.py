@@ -1,0 +1,142 @@
+"""The transactional outbox in the database: recording changes inside a unit of work, and the
+relay's side of it (claiming due rows, marking them delivered or failed, the backlog, the purge).
+
+Claims are short transactions of their own; delivering happens between them, never inside one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from piccolo.columns.combination import WhereRaw
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from adapters.db.tables import OutboxTable
+from domain.ports import Clock, RelationChange
+
+t = OutboxTable
+
+# Per-object order: a row is due only once every earlier row for the same object is delivered.
+# Rows another relay has claimed are still pending, so they hold back their successors too.
+_FIRST_PENDING_OF_ITS_OBJECT = WhereRaw(
+    "NOT EXISTS (SELECT 1 FROM relation_outbox AS earlier WHERE earlier.object = relation_outbox.object"
+    " AND earlier.delivered_at IS NULL AND earlier.id < relation_outbox.id)"
+)
+_ERROR_TEXT_LIMIT = 1000
+
+
+class OutboxEntry(msgspec.Struct, frozen=True):
+    id: int
+    change: RelationChange
+    attempts: int
+
+
+class Backlog(msgspec.Struct, frozen=True):
+    pending: int
+    oldest_created_at: datetime | None
+
+
+class PiccoloOutbox:
+    """The ``Outbox`` port: rows inserted in the caller's transaction (Piccolo's ContextVar)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def record(self, changes: Sequence[RelationChange]) -> None:
+        if not changes:
+            return
+        now = self._clock.now()
+        await t.insert(
+            *(
+                t(op=c.op, subject=c.user, relation=c.relation, object=c.object, created_at=now, next_attempt_at=now)
+                for c in changes
+            )
+        )
+
+
+class OutboxStore:
+    """What the relay does to the outbox table. Every method is one short transaction."""
+
+    def __init__(self, engine: Engine) -> None:  # type: ignore[type-arg]
+        self._engine = engine
+        self._skip_locked = isinstance(engine, PostgresEngine)
+
+    def _transaction(self) -> Any:
+        if isinstance(self._engine, SQLiteEngine):
+            # Writers queue on SQLite's one lock instead of failing half-way with "database is locked".
+            return self._engine.transaction(transaction_type=TransactionType.immediate)
+        return self._engine.transaction()
+
+    async def claim(self, relay: str, now: datetime, limit: int, lease_until: datetime) -> list[OutboxEntry]:
+        """Take up to ``limit`` due rows, oldest first, at most one per object, for ``relay`` until
+        ``lease_until``. On PostgreSQL rows that another relay is claiming are skipped, not waited for
+        (FOR UPDATE SKIP LOCKED); SQLite has a single writer anyway."""
+        query = (
+            t.select(t.id, t.op, t.subject, t.relation, t.object, t.attempts)
+            .where(t.delivered_at.is_null(), t.next_attempt_at <= now, _FIRST_PENDING_OF_ITS_OBJECT)
+            .order_by(t.id)
+            .limit(limit)
+        )
+        if self._skip_locked:
+            query = query.lock_rows("UPDATE", skip_locked=True)
+        async with self._transaction():
+            rows = await query
+            if not rows:
+                return []
+            await t.update({t.claimed_by: relay, t.next_attempt_at: lease_until}).where(
+                t.id.is_in([row["id"] for row in rows])
+            )
+        return [
+            OutboxEntry(
+                id=row["id"],
+                change=RelationChange(
+                    op=row["op"], user=row["subject"], relation=row["relation"], object=row["object"]
+                ),
+                attempts=row["attempts"],
+            )
+            for row in rows
+        ]
+
+    async def mark_delivered(self, ids: Sequence[int], now: datetime) -> None:
+        if ids:
+            await t.update({t.delivered_at: now, t.claimed_by: None}).where(t.id.is_in(list(ids)))
+
+    async def mark_failed(self, relay: str, failures: Sequence[tuple[int, datetime, str]]) -> None:
+        """Release the claims with their next attempt time; only rows ``relay`` still holds."""
+        if not failures:
+            return
+        async with self._transaction():
+            for row_id, next_attempt_at, error in failures:
+                await t.update(
+                    {
+                        t.claimed_by: None,
+                        t.next_attempt_at: next_attempt_at,
+                        t.attempts: t.attempts + 1,
+                        t.last_error: error[:_ERROR_TEXT_LIMIT],
+                    }
+                ).where((t.id == row_id) & (t.claimed_by == relay) & t.delivered_at.is_null())
+
+    async def make_due(self, now: datetime) -> int:
+        """End the backoff of every pending row that no relay holds; returns how many."""
+        changed = (
+            await t.update({t.next_attempt_at: now})
+            .where(t.delivered_at.is_null(), t.claimed_by.is_null(), t.next_attempt_at > now)
+            .returning(t.id)
+        )
+        return len(changed)
+
+    async def backlog(self) -> Backlog:
+        pending = await t.count().where(t.delivered_at.is_null())
+        oldest = None
+        if pending:
+            row = await t.select(t.created_at).where(t.delivered_at.is_null()).order_by(t.id).first()
+            oldest = row["created_at"] if row else None
+        return Backlog(pending=pending, oldest_created_at=oldest)
+
+    async def purge(self, delivered_before: datetime) -> None:
+        await t.delete().where(t.delivered_at < delivered_before)

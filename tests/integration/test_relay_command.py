@@ -1,0 +1,86 @@
+"""`just relay` (python -m app.cli relay) and `just fga-model`, run as an operator would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.db.outbox import PiccoloOutbox
+from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app.container import SystemClock
+from domain.ports import RelationChange
+from tests.support.fake_openfga import AUTHORIZATION_MODEL, FakeOpenFGA
+from tests.support.openfga import openfga_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHANGES = [
+    RelationChange("write", "user:alice", "owner", "post:1"),
+    RelationChange("write", "user:bob", "owner", "comment:2"),
+]
+
+
+@pytest.fixture
+def fga() -> Iterator[FakeOpenFGA]:
+    with FakeOpenFGA() as server:
+        yield server
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENFGA_", "OUTBOX_", "CONSUL_"))}
+    return subprocess.run(
+        [*args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO_ROOT,
+        env={**clean, "APP_ENV": "test", "ENV_FILE": "/nonexistent", **env},
+    )
+
+
+async def record(engine) -> None:
+    uow = PiccoloUnitOfWorkFactory(engine, PiccoloOutbox(SystemClock()))
+    async with uow() as tx:
+        await tx.outbox.record(CHANGES)
+        await tx.commit()
+
+
+async def test_relay_drains_the_outbox_once(engine, db_url, fga):
+    await record(engine)
+
+    result = run(sys.executable, "-m", "app.cli", "relay", env={"DATABASE_URL": db_url, **openfga_env(fga)})
+
+    assert result.returncode == 0, result.stderr
+    assert "delivered 2 relationship change(s), 0 failed" in result.stdout
+    assert "0 pending" in result.stdout
+    assert fga.tuples == {(c.user, c.relation, c.object) for c in CHANGES}
+
+
+async def test_relay_exits_1_and_keeps_the_rows_while_openfga_is_down(engine, db_url, fga):
+    await record(engine)
+    fga.stop()
+
+    result = run(sys.executable, "-m", "app.cli", "relay", env={"DATABASE_URL": db_url, **openfga_env(fga)})
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "delivered 0 relationship change(s), 2 failed" in result.stdout
+    assert "2 pending" in result.stdout
+
+
+def test_relay_without_openfga_says_there_is_nothing_to_relay(tmp_path):
+    result = run(sys.executable, "-m", "app.cli", "relay", env={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"})
+    assert result.returncode == 2
+    assert "OPENFGA_API_URL is not set" in result.stderr
+
+
+def test_just_fga_model_prints_the_model_as_json():
+    just = Path(sys.executable).parent / "just"
+    result = run(str(just), "fga-model", env={"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == AUTHORIZATION_MODEL

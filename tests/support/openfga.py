@@ -1,0 +1,66 @@
+"""Helpers for tests of the OpenFGA adapters against the stand-in server (tests/support/fake_openfga.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from adapters.authz.openfga import OpenFga, OpenFgaConfig
+from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFGA, TupleKey
+
+
+def openfga_env(server: FakeOpenFGA, **extra: str) -> dict[str, str]:
+    """The settings that point the app at the stand-in."""
+    return {"OPENFGA_API_URL": server.url, "OPENFGA_STORE_ID": STORE_ID, "OPENFGA_MODEL_ID": MODEL_ID, **extra}
+
+
+@asynccontextmanager
+async def opened(server: FakeOpenFGA, **config: Any) -> AsyncIterator[OpenFga]:
+    fga = OpenFga(
+        OpenFgaConfig(
+            **{
+                "api_url": server.url,
+                "store_id": STORE_ID,
+                "model_id": MODEL_ID,
+                "api_token": None,
+                "timeout_ms": 1000,
+                **config,
+            }
+        )
+    )
+    await fga.open()
+    try:
+        yield fga
+    finally:
+        await fga.close()
+
+
+def written(server: FakeOpenFGA) -> list[tuple[str, TupleKey]]:
+    """Every tuple the server was asked to write or delete, in request order: ("write"|"delete", key)."""
+    sent: list[tuple[str, TupleKey]] = []
+    for request in server.requests_to(f"/stores/{STORE_ID}/write", "POST"):
+        body: Mapping[str, Any] = request.json()
+        for op, section in (("delete", "deletes"), ("write", "writes")):
+            keys = (body.get(section) or {}).get("tuple_keys") or []
+            sent.extend((op, (key["user"], key["relation"], key["object"])) for key in keys)
+    return sent
+
+
+async def eventually(condition: Callable[[], Any], what: str, deadline_seconds: float = 15.0) -> None:
+    """Wait until ``condition`` (sync or async) holds: for a relay running in the background to act."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        holds = condition()
+        if inspect.isawaitable(holds):
+            holds = await holds
+        if holds:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
