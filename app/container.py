@@ -25,6 +25,7 @@ from litestar.di import Provide
 from piccolo.engine.base import Engine
 
 from adapters.auth.keys import DevKeys, KeySource
+from adapters.auth.oidc import OidcKeySource
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.db.engine import make_engine
@@ -68,6 +69,20 @@ def verifier_config(settings: Settings) -> TokenVerifierConfig:
     )
 
 
+def key_source(settings: Settings) -> KeySource:
+    """Keycloak's keys when OIDC_ISSUER is set; else the development key pair under VAR_DIR."""
+    if settings.oidc_issuer is None:
+        return DevKeys(Path(settings.var_dir))
+    return OidcKeySource(
+        settings.oidc_issuer,
+        timeout_seconds=settings.oidc_timeout_seconds,
+        refetch_interval_seconds=settings.oidc_jwks_refetch_interval_seconds,
+        refresh_seconds=settings.oidc_jwks_refresh_seconds,
+        startup_attempts=settings.oidc_startup_attempts,
+        startup_backoff_seconds=settings.oidc_startup_backoff_seconds,
+    )
+
+
 def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = None) -> Container:
     container = Container()
     for dependency, replacement in (overrides or {}).items():
@@ -85,7 +100,7 @@ def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = No
     bind(Clock, SystemClock())
     bind(UnitOfWorkFactory, Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])))
     bind(Authorizer, BuiltinAuthorizer())
-    bind(KeySource, Singleton(lambda c: DevKeys(Path(settings.var_dir))))
+    bind(KeySource, Singleton(lambda c: key_source(c[Settings])))
     bind(TokenVerifier, Singleton(lambda c: JwtVerifier(c[KeySource], verifier_config(c[Settings]))))
     bind(Readiness, Singleton(lambda c: Readiness(c[Engine])))
     for use_case in USE_CASES:
@@ -134,4 +149,7 @@ async def running(container: Container) -> AsyncIterator[None]:
         if isinstance(keys, DevKeys):
             keys.load()
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
+        elif isinstance(keys, OidcKeySource):
+            await keys.start()  # discovery + JWKS; raises OidcStartupError naming the URL
+            stack.push_async_callback(keys.close)
         yield
