@@ -24,6 +24,7 @@ from lagom import Container, Singleton
 from litestar.di import Provide
 from piccolo.engine.base import Engine
 
+from adapters.auth.keycloak_events import KeycloakEvents
 from adapters.auth.keys import DevKeys, KeySource
 from adapters.auth.oidc import OidcKeySource
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
@@ -33,9 +34,10 @@ from adapters.db.lifecycle import close_database, migrate, open_database
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.readiness import Readiness
 from app.settings import Settings
-from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
+from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory, UserEventSource
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
+from domain.use_cases.user_sync import SyncUser
 from domain.use_cases.users import GetCurrentUser, GetUser
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ USE_CASES: list[type] = [
     ListComments,
     UpdateComment,
     DeleteComment,
+    SyncUser,
 ]
 
 
@@ -103,6 +106,7 @@ def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = No
     bind(KeySource, Singleton(lambda c: key_source(c[Settings])))
     bind(TokenVerifier, Singleton(lambda c: JwtVerifier(c[KeySource], verifier_config(c[Settings]))))
     bind(Readiness, Singleton(lambda c: Readiness(c[Engine])))
+    bind(UserEventSource, Singleton(lambda c: KeycloakEvents(c[Settings].keycloak_webhook_secret)))
     for use_case in USE_CASES:
         bind(use_case, Singleton(use_case))
     return container
