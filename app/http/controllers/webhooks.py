@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 
 from app.http.controllers.common import problems
+from app.http.problems import PROBLEM_JSON, Problem
 from domain.use_cases.user_sync import SyncUser
 
 Signature = Annotated[
@@ -23,6 +25,19 @@ Signature = Annotated[
         description="Hex HMAC-SHA256 of the raw body, keyed with KEYCLOAK_WEBHOOK_SECRET",
     ),
 ]
+
+
+RESPONSES = {
+    **problems(400, 413),
+    401: ResponseSpec(
+        data_container=Problem, media_type=PROBLEM_JSON, description="X-Keycloak-Signature is missing or wrong"
+    ),
+    503: ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_JSON,
+        description="KEYCLOAK_WEBHOOK_SECRET is unset, or the database is unavailable; see Retry-After",
+    ),
+}
 
 
 class KeycloakWebhookController(Controller):
@@ -40,7 +55,7 @@ class KeycloakWebhookController(Controller):
             "ignored (204). An event older than the last one applied to the user is ignored, so "
             "late or repeated deliveries change nothing. 503 while KEYCLOAK_WEBHOOK_SECRET is unset."
         ),
-        responses=problems(400, 413),
+        responses=RESPONSES,
         opt={"maintenance_exempt": True},
     )
     async def events(
