@@ -26,7 +26,9 @@ from lagom import Container, Singleton
 from litestar.di import Provide
 from piccolo.engine.base import Engine
 
+from adapters.auth.keycloak_events import KeycloakEvents
 from adapters.auth.keys import DevKeys, KeySource
+from adapters.auth.oidc import OidcKeySource
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer, OpenFgaConfig, OpenFgaTupleWriter
@@ -40,9 +42,10 @@ from app.live_settings import SettingsStore, follow, warn_unknown_keys
 from app.readiness import Readiness
 from app.settings import Layer, LoadedSettings, Settings, SettingsError, as_loaded, decode_settings, read_layers
 from domain.errors import DependencyUnavailable
-from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
+from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory, UserEventSource
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
+from domain.use_cases.user_sync import SyncUser
 from domain.use_cases.users import GetCurrentUser, GetUser
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,7 @@ USE_CASES: list[type] = [
     ListComments,
     UpdateComment,
     DeleteComment,
+    SyncUser,
 ]
 
 
@@ -156,6 +160,20 @@ def _relay(c: Container) -> OutboxRelay:
     return relay
 
 
+def key_source(settings: Settings) -> KeySource:
+    """Keycloak's keys when OIDC_ISSUER is set; else the development key pair under VAR_DIR."""
+    if settings.oidc_issuer is None:
+        return DevKeys(Path(settings.var_dir))
+    return OidcKeySource(
+        settings.oidc_issuer,
+        timeout_seconds=settings.oidc_timeout_seconds,
+        refetch_interval_seconds=settings.oidc_jwks_refetch_interval_seconds,
+        refresh_seconds=settings.oidc_jwks_refresh_seconds,
+        startup_attempts=settings.oidc_startup_attempts,
+        startup_backoff_seconds=settings.oidc_startup_backoff_seconds,
+    )
+
+
 def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any, Any] | None = None) -> Container:
     loaded = settings if isinstance(settings, LoadedSettings) else as_loaded(settings)
     settings = loaded.settings
@@ -189,13 +207,21 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         )
     bind(UnitOfWorkFactory, Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])))
     bind(Authorizer, BuiltinAuthorizer())
-    bind(KeySource, Singleton(lambda c: DevKeys(Path(settings.var_dir))))
+    bind(KeySource, Singleton(lambda c: key_source(c[Settings])))
     bind(JwtVerifier, Singleton(_jwt_verifier))
     bind(TokenVerifier, Singleton(lambda c: c[JwtVerifier]))
     bind(Readiness, Singleton(lambda c: Readiness(c[Engine])))
+    bind(UserEventSource, Singleton(_user_events))
     for use_case in USE_CASES:
         bind(use_case, Singleton(use_case))
     return container
+
+
+def _user_events(c: Container) -> KeycloakEvents:
+    store = c[SettingsStore]
+    events = KeycloakEvents(store.current.keycloak_webhook_secret)
+    store.subscribe(lambda s: events.configure(s.keycloak_webhook_secret), "KEYCLOAK_WEBHOOK_SECRET")
+    return events
 
 
 def _jwt_verifier(c: Container) -> JwtVerifier:
@@ -246,6 +272,9 @@ async def running(container: Container) -> AsyncIterator[None]:
         if isinstance(keys, DevKeys):
             keys.load()
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
+        elif isinstance(keys, OidcKeySource):
+            await keys.start()  # discovery + JWKS; raises OidcStartupError naming the URL
+            stack.push_async_callback(keys.close)
         if settings.openfga_enabled:
             await _start_openfga(container, stack)
         if settings.consul_url:

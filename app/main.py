@@ -19,6 +19,7 @@ from app.http.controllers.comments import CommentController
 from app.http.controllers.health import HealthController
 from app.http.controllers.posts import PostController
 from app.http.controllers.users import UserController
+from app.http.controllers.webhooks import KeycloakWebhookController
 from app.http.docs import docs_assets_router, openapi_config
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
 from app.settings import Settings
@@ -79,7 +80,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
         guards=[bearer_guard(container[TokenVerifier])],  # type: ignore[type-abstract]
     )
     app = ServiceApp(
-        route_handlers=[api, HealthController, docs_assets_router()],
+        route_handlers=[api, HealthController, docs_assets_router(), KeycloakWebhookController],
         dependencies=litestar_dependencies(container),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(settings.prefix, _version()),

@@ -29,6 +29,11 @@ RESTART_REQUIRED = frozenset(
         "DB_AUTO_MIGRATE",
         "SERVICE_PREFIX",
         "OIDC_ISSUER",
+        "OIDC_TIMEOUT_SECONDS",
+        "OIDC_JWKS_REFETCH_INTERVAL_SECONDS",
+        "OIDC_JWKS_REFRESH_SECONDS",
+        "OIDC_STARTUP_ATTEMPTS",
+        "OIDC_STARTUP_BACKOFF_SECONDS",
         "OPENFGA_API_URL",
         "OPENFGA_STORE_ID",
         "OPENFGA_MODEL_ID",
@@ -66,6 +71,9 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     oidc_leeway_seconds: NonNegative = 60
     oidc_jwks_refetch_interval_seconds: NonNegative = 10
     oidc_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    oidc_jwks_refresh_seconds: Positive = 600  # background refresh when the JWKS has no max-age
+    oidc_startup_attempts: Positive = 4  # discovery + JWKS at start-up, then a start-up error
+    oidc_startup_backoff_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.5  # doubles per retry
     keycloak_webhook_secret: str | None = None
     openfga_api_url: str | None = None
     openfga_store_id: str | None = None

@@ -40,6 +40,13 @@ class Unauthenticated(DomainError):
     """The bearer token is missing or cannot be trusted; ``detail`` says which check failed."""
 
 
+class BadSignature(Unauthenticated):
+    """A signed request (the Keycloak webhook) whose signature is missing or wrong.
+
+    Unlike a bearer-token failure, it carries no ``WWW-Authenticate: Bearer`` challenge.
+    """
+
+
 class DependencyUnavailable(DomainError):
     """A dependency (database, OpenFGA, ...) did not answer in time or is down."""
 

@@ -14,7 +14,7 @@ from typing import Literal, Protocol, Self
 import msgspec
 
 from domain.listing import ListQuery
-from domain.model import Comment, Post, Principal, ServiceContext, User
+from domain.model import Comment, Post, Principal, ServiceContext, User, UserEvent
 
 
 class Clock(Protocol):
@@ -24,6 +24,18 @@ class Clock(Protocol):
 class TokenVerifier(Protocol):
     async def verify(self, token: str) -> Principal:
         """Return the caller the token names, or raise ``Unauthenticated`` saying which check failed."""
+        ...
+
+
+class UserEventSource(Protocol):
+    def read(self, body: bytes, signature: str | None) -> UserEvent | None:
+        """Authenticate one delivery from the identity provider, then decode it.
+
+        None: a well-formed event that is not about a user's record (ignored). Raises
+        ``DependencyUnavailable`` when no shared secret is configured, ``BadSignature`` when the
+        signature is missing or wrong (checked before anything is parsed), and ``InvalidInput``
+        when the body is malformed.
+        """
         ...
 
 

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from domain.errors import (
+    BadSignature,
     Conflict,
     DependencyUnavailable,
     DomainError,
@@ -99,7 +100,7 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
     status = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
     headers: dict[str, str] | None = None
     errors: list[FieldError] | None = None
-    if isinstance(exc, Unauthenticated):
+    if isinstance(exc, Unauthenticated) and not isinstance(exc, BadSignature):
         headers = {"WWW-Authenticate": bearer_challenge(exc.detail)}
     elif isinstance(exc, DependencyUnavailable | MaintenanceMode):
         headers = {"Retry-After": RETRY_AFTER_SECONDS}

@@ -299,3 +299,26 @@ def test_relay_timing_is_a_live_setting(tmp_path: Path) -> None:
     change = store.replace(decode([("env", env), ("consul", {"OUTBOX_POLL_SECONDS": "0.5", "OUTBOX_BATCH_SIZE": "7"})]))
     assert {"OUTBOX_POLL_SECONDS", "OUTBOX_BATCH_SIZE"} <= set(change.applied)
     assert (relay._settings.poll_seconds, relay._settings.batch_size) == (0.5, 7)
+
+
+def test_webhook_secret_is_a_live_setting(tmp_path: Path) -> None:
+    import hashlib
+    import hmac
+
+    from app.container import build_container
+    from app.live_settings import SettingsStore
+    from app.settings import decode_settings as decode
+    from domain.errors import DependencyUnavailable
+    from domain.ports import UserEventSource
+
+    env = {"APP_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    container = build_container(decode([("env", env)]))
+    events = container[UserEventSource]  # type: ignore[type-abstract]
+    body = b'{"resourceType": "REALM", "operationType": "UPDATE"}'
+    with pytest.raises(DependencyUnavailable):
+        events.read(body, "00")
+
+    change = container[SettingsStore].replace(decode([("env", env), ("consul", {"KEYCLOAK_WEBHOOK_SECRET": "s3"})]))
+    assert "KEYCLOAK_WEBHOOK_SECRET" in change.applied
+    signature = hmac.new(b"s3", body, hashlib.sha256).hexdigest()
+    assert events.read(body, signature) is None  # accepted, and ignored: not a USER event
