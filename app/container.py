@@ -16,7 +16,6 @@ import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,17 @@ from piccolo.engine.base import Engine
 from adapters.auth.keys import DevKeys, KeySource
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
+from adapters.clock import SystemClock
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app.maintenance import MaintenanceGate
 from app.readiness import Readiness
 from app.settings import Settings
 from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
+from domain.use_cases.service_context import GetServiceContext, SetMaintenance
 from domain.use_cases.users import GetCurrentUser, GetUser
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,9 @@ USE_CASES: list[type] = [
     ListComments,
     UpdateComment,
     DeleteComment,
+    GetServiceContext,
+    SetMaintenance,
 ]
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def verifier_config(settings: Settings) -> TokenVerifierConfig:
@@ -90,7 +89,15 @@ def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = No
     bind(Readiness, Singleton(lambda c: Readiness(c[Engine])))
     for use_case in USE_CASES:
         bind(use_case, Singleton(use_case))
+    bind(MaintenanceGate, Singleton(lambda c: maintenance_gate(c[GetServiceContext], settings)))
     return container
+
+
+def maintenance_gate(get_service_context: GetServiceContext, settings: Settings) -> MaintenanceGate:
+    async def read() -> bool:
+        return (await get_service_context()).maintenance
+
+    return MaintenanceGate(read, ttl=settings.maintenance_cache_seconds)
 
 
 def dependency_name(use_case: type) -> str:
@@ -101,6 +108,7 @@ def litestar_dependencies(container: Container) -> dict[str, Provide]:
     """One Litestar dependency per use case, resolved once: use cases are stateless singletons."""
     provided: dict[str, Any] = {dependency_name(uc): container[uc] for uc in USE_CASES}
     provided["readiness"] = container[Readiness]
+    provided["maintenance_gate"] = container[MaintenanceGate]
     return {name: Provide(_constant(value), use_cache=True, sync_to_thread=False) for name, value in provided.items()}
 
 
@@ -110,6 +118,13 @@ def _constant(value: Any) -> Any:
 
     provide.__annotations__["return"] = type(value)
     return provide
+
+
+async def _close_database(engine: Engine, settings: Settings) -> None:  # type: ignore[type-arg]
+    # Runs after the server has let in-flight requests finish; a connection still out after a
+    # statement's worth of time is stuck, and is cut.
+    await close_database(engine, timeout=settings.db_statement_timeout_ms / 1000 + 1)
+    log.info("database pool closed")
 
 
 @asynccontextmanager
@@ -125,7 +140,7 @@ async def running(container: Container) -> AsyncIterator[None]:
             statement_timeout_ms=settings.db_statement_timeout_ms,
             acquire_timeout_ms=settings.db_acquire_timeout_ms,
         )
-        stack.push_async_callback(close_database, engine)
+        stack.push_async_callback(_close_database, engine, settings)
         if settings.auto_migrate:
             applied = await migrate(engine)
             if applied:
@@ -134,4 +149,6 @@ async def running(container: Container) -> AsyncIterator[None]:
         if isinstance(keys, DevKeys):
             keys.load()
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
+        if await container[MaintenanceGate].is_on():  # warms the cache before the first request
+            log.warning("maintenance mode is on: `uv run just maintenance off` (or PATCH /v1/service-context)")
         yield

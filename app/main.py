@@ -18,9 +18,11 @@ from app.http.auth import bearer_guard
 from app.http.controllers.comments import CommentController
 from app.http.controllers.health import HealthController
 from app.http.controllers.posts import PostController
+from app.http.controllers.service_context import ServiceContextController
 from app.http.controllers.users import UserController
 from app.http.docs import docs_assets_router, openapi_config
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
+from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_guard
 from app.settings import Settings, load_settings
 from domain.ports import TokenVerifier
 
@@ -69,18 +71,20 @@ def create_app(container: Container | None = None) -> ServiceApp:
     settings = container[Settings]
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(application: Litestar) -> AsyncIterator[None]:
+        exempt_by_path(application.routes)
         async with running(container):
             yield
 
     api = Router(
         path="/",
-        route_handlers=[UserController, PostController, CommentController],
+        route_handlers=[UserController, PostController, CommentController, ServiceContextController],
         guards=[bearer_guard(container[TokenVerifier])],  # type: ignore[type-abstract]
     )
     app = ServiceApp(
         route_handlers=[api, HealthController, docs_assets_router()],
         dependencies=litestar_dependencies(container),
+        guards=[maintenance_guard(container[MaintenanceGate])],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(settings.prefix, _version()),
         cors_config=CORSConfig(allow_origins=settings.cors_origin_list) if settings.cors_origin_list else None,

@@ -54,9 +54,16 @@ async def open_database(
         engine.pool = _BoundedPool(engine.pool, acquire_timeout_ms / 1000)
 
 
-async def close_database(engine: Engine) -> None:  # type: ignore[type-arg]
+async def close_database(engine: Engine, *, timeout: float = 10.0) -> None:  # type: ignore[type-arg]
+    """Close the pool: wait (at most ``timeout`` seconds) for borrowed connections to come back,
+    then cut whatever is left, so that shutting down never hangs on a stuck connection."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        await engine.close_connection_pool()
+        pool, engine.pool = engine.pool, None
+        try:
+            async with asyncio.timeout(timeout):
+                await pool.close()
+        except TimeoutError:
+            pool.terminate()
 
 
 async def ping(engine: Engine, timeout: float) -> None:  # type: ignore[type-arg]
