@@ -32,9 +32,11 @@ MAX_BODY_BYTES = 1024 * 1024
 class ServiceApp(Litestar):
     """Litestar with an optional URL prefix (SERVICE_PREFIX).
 
-    Routes are declared without the prefix; a request under it is passed on with the prefix
-    moved to ``root_path`` (as ASGI servers do behind a proxy), so generated URLs and the
-    OpenAPI server URL carry it. Anything outside the prefix is a 404 problem.
+    Routes are declared without the prefix; a request under it is passed on with the prefix as
+    ``root_path`` and the path left whole, as the ASGI spec has it (``path`` includes
+    ``root_path``): Litestar's router cuts the root path once, at the start, so a path that
+    repeats the prefix further on is routed right. Generated URLs and the OpenAPI server URL
+    carry the prefix. Anything outside the prefix is a 404 problem.
     """
 
     service_prefix: str = ""
@@ -44,7 +46,7 @@ class ServiceApp(Litestar):
         if prefix and scope["type"] in ("http", "websocket"):
             path: str = scope["path"]
             if path == prefix or path.startswith(prefix + "/"):
-                scope = {**scope, "path": path[len(prefix) :] or "/", "root_path": scope.get("root_path", "") + prefix}
+                scope = {**scope, "root_path": prefix}
             elif scope["type"] == "http":
                 await _not_found(scope, send)
                 return
