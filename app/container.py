@@ -28,9 +28,12 @@ from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.clock import SystemClock
 from adapters.db.engine import make_engine
-from adapters.db.lifecycle import close_database, migrate, open_database
+from adapters.db.lifecycle import close_database, migrate, open_database, pool_stats
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app import logging as app_logging
+from app.http.cors import CorsPolicy
 from app.maintenance import MaintenanceGate
+from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import Settings
 from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
@@ -90,7 +93,25 @@ def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = No
     for use_case in USE_CASES:
         bind(use_case, Singleton(use_case))
     bind(MaintenanceGate, Singleton(lambda c: maintenance_gate(c[GetServiceContext], settings)))
+    bind(CorsPolicy, Singleton(lambda c: CorsPolicy(settings.cors_origin_list)))
+    bind(Metrics, Singleton(lambda c: metrics(c[Engine])))
     return container
+
+
+def metrics(engine: Engine) -> Metrics:  # type: ignore[type-arg]
+    """Register gauges here, e.g. ``found.add_gauge("outbox_backlog", "...", outbox.backlog)``."""
+    found = Metrics()
+    found.add_pool(lambda: pool_stats(engine))
+    return found
+
+
+def apply_live_settings(container: Container, settings: Settings) -> None:
+    """Apply the settings that may change while running (a configuration reload calls this with
+    new, already validated settings): LOG_LEVEL and LOG_FORMAT, CORS_ORIGINS, MAINTENANCE_CACHE_SECONDS.
+    Idempotent; every other setting is read at start-up (RESTART_REQUIRED lists the ones that matter)."""
+    app_logging.apply(settings)
+    container[CorsPolicy].apply(settings.cors_origin_list)
+    container[MaintenanceGate].ttl = settings.maintenance_cache_seconds
 
 
 def maintenance_gate(get_service_context: GetServiceContext, settings: Settings) -> MaintenanceGate:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
 
 from adapters.db.engine import bind_tables
 
@@ -38,6 +40,8 @@ async def open_database(
     acquire_timeout_ms: int,
 ) -> None:
     bind_tables(engine)
+    if isinstance(engine, SQLiteEngine) and engine.path != ":memory:":
+        Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(
             min_size=pool_min,
@@ -64,6 +68,14 @@ async def close_database(engine: Engine, *, timeout: float = 10.0) -> None:  # t
                 await pool.close()
         except TimeoutError:
             pool.terminate()
+
+
+def pool_stats(engine: Engine) -> tuple[int, int, int] | None:  # type: ignore[type-arg]
+    """(open connections, idle ones, maximum) of the asyncpg pool; None without a pool (SQLite)."""
+    pool = engine.pool if isinstance(engine, PostgresEngine) else None
+    if pool is None:
+        return None
+    return pool.get_size(), pool.get_idle_size(), pool.get_max_size()
 
 
 async def ping(engine: Engine, timeout: float) -> None:  # type: ignore[type-arg]

@@ -3,7 +3,8 @@
 - Two instances on one database: a maintenance switch on one reaches the other within
   MAINTENANCE_CACHE_SECONDS (polled with a deadline; no timing is asserted).
 - Graceful shutdown: SIGTERM while writes are in flight; every write answered 2xx is in the
-  database, the pool is closed, the process exits within a bound.
+  database, the pool is closed, the process exits within a bound. The server's output, Granian's
+  own lines included, is JSON lines with one access line per request.
 
 Each server takes seconds to start (imports, a spawned worker), hence ``slow``. Both run on a
 throwaway PostgreSQL database when TEST_DATABASE_URL is set (the realistic multi-instance set-up),
@@ -13,6 +14,7 @@ on a SQLite file otherwise.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ import httpx
 import pytest
 
 from adapters.db.engine import make_engine
-from adapters.db.lifecycle import close_database, migrate, open_database
+from adapters.db.lifecycle import close_database, open_database
 from tests.support import databases
 from tests.support.servers import Server
 
@@ -31,23 +33,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, migrated database of its own (the servers run migrations nowhere)."""
-    if databases.server_url() is None:
-        if databases.postgres_required():
-            pytest.fail("TEST_DATABASE_URL is required")
-        url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
-    else:
-        url = await databases.create_postgres_database("test_served")
-    engine = make_engine(url)
-    await open_database(engine, pool_min=1, pool_max=2, statement_timeout_ms=5000, acquire_timeout_ms=2000)
-    try:
-        await migrate(engine)
-    finally:
-        await close_database(engine)
-    try:
+    if databases.server_url() is None and databases.postgres_required():
+        pytest.fail("TEST_DATABASE_URL is required")
+    async with databases.fresh_migrated(tmp_path, postgres=databases.server_url() is not None) as url:
         yield url
-    finally:
-        if url.startswith("postgresql"):
-            await databases.drop_postgres_database(url)
 
 
 @pytest.fixture
@@ -136,7 +125,10 @@ async def test_sigterm_finishes_in_flight_writes_closes_the_pool_and_exits(
     assert len(accepted) == WRITES, f"in-flight writes were cut: {results}\n{log}"
     assert exited_after < EXIT_BOUND_S
     assert not _pid_alive(granian)
-    assert "database pool closed" in log, log
+    events = [json.loads(line) for line in log.splitlines()]  # Granian's own lines too: all JSON
+    assert "database pool closed" in [e["event"] for e in events], log
+    writes_logged = [e for e in events if e["event"] == "request" and e["path"] == "/v1/posts"]
+    assert [e["status"] for e in writes_logged] == [201] * WRITES, "one access line per write"
 
     async with httpx.AsyncClient() as client:
         with pytest.raises(httpx.ConnectError):
