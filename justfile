@@ -49,3 +49,11 @@ config:
 # maintenance mode through the database (same effect as PATCH /v1/service-context): just maintenance on|off|status
 maintenance state:
     @python -m app.cli maintenance {{state}}
+
+# the whole stack in containers (PostgreSQL, Keycloak, OpenFGA, Consul, the app): COMPOSE="podman compose" for Podman
+up *args:
+    ${COMPOSE:-docker compose} up -d --build {{args}}
+
+# stop the stack (add -v to drop its databases)
+down *args:
+    ${COMPOSE:-docker compose} down {{args}}

@@ -17,7 +17,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-import structlog
+from app.logging import REQUEST_ID, log_access
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Send
@@ -28,8 +28,6 @@ REQUEST_ID_HEADER = b"x-request-id"
 UNMATCHED = "unmatched"
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:+/=@-]{1,128}")
 _CONVERTER = re.compile(r":[a-z]+}")
-
-access_log = structlog.get_logger("app.access")
 
 
 def request_id_from(headers: Any) -> str:
@@ -71,14 +69,16 @@ class RequestObserver:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             method, route = scope["method"], self._template(scope)
-            access_log.info("request", method=method, path=route, status=status, duration_ms=round(elapsed * 1000, 3))
+            log_access(
+                method=method, path=route, status=status, duration_ms=round(elapsed * 1000, 3), request_id=request_id
+            )
             if self.metrics is not None:
                 self.metrics.observe_request(method, route, status, elapsed)
-            structlog.contextvars.reset_contextvars(**tokens)
+            REQUEST_ID.reset(token)

@@ -1,5 +1,6 @@
-"""What the container relies on: in production the app writes nothing to its working directory
-(compose runs it on a read-only root file system with only /tmp writable)."""
+"""What the container and compose rely on, checked without a container engine: in production the
+app writes nothing to its working directory (compose runs it on a read-only root file system with
+only /tmp writable), and `just up` / `just down` drive compose."""
 
 from __future__ import annotations
 
@@ -57,3 +58,12 @@ def test_importing_piccolo_conf_creates_no_directory(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("recipe", "expected"), [("up", "compose up -d --build"), ("down", "compose down -v")])
+def test_up_and_down_wrap_compose(recipe, expected):
+    args = [str(Path(sys.executable).parent / "just"), recipe, *(["-v"] if recipe == "down" else [])]
+    env = {**os.environ, "COMPOSE": "echo compose"}
+    result = subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
