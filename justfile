@@ -17,7 +17,7 @@ dev:
     @echo "  Token:     uv run just token alice          (add roles after the name: ... alice admin)"
     @echo "  Try:       curl -H \"Authorization: Bearer \$(uv run just token alice)\" http://127.0.0.1:{{port}}/v1/users/me"
     @echo ""
-    granian --interface asgi --host 127.0.0.1 --port {{port}} --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
+    granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
 # run the production server: Granian, ASGI, WEB_CONCURRENCY workers, structured logs; SIGTERM drains (bounded)
 serve:

@@ -44,10 +44,10 @@ class ServiceApp(Litestar):
     """
 
     service_prefix: str = ""
-    edge: ASGIApp  # request id, access log, metrics (app/http/observe.py) around dispatch()
+    edge: ASGIApp | None = None  # request id, access log, metrics (app/http/observe.py) around dispatch()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and self.edge is not None:
             await self.edge(scope, receive, send)
         else:
             await self.dispatch(scope, receive, send)

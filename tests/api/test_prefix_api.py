@@ -76,8 +76,9 @@ async def test_a_path_that_repeats_the_prefix_is_routed_once(blog, keys):
     ],
 )
 async def test_anything_outside_the_prefix_is_a_404_problem(blog, keys, path):
-    problem = assert_problem(await blog.get(path, headers=keys.headers()), 404)
-    assert problem["instance"] == path
+    response = await blog.get(path, headers=keys.headers())
+    assert assert_problem(response, 404)["instance"] == path
+    assert response.headers["x-request-id"], "requests outside the prefix are observed too"
 
 
 async def test_a_404_inside_the_prefix_names_the_full_path(blog, keys):
