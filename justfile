@@ -17,11 +17,11 @@ dev:
     @echo "  Token:     uv run just token alice          (add roles after the name: ... alice admin)"
     @echo "  Try:       curl -H \"Authorization: Bearer \$(uv run just token alice)\" http://127.0.0.1:{{port}}/v1/users/me"
     @echo ""
-    granian --interface asgi --host 127.0.0.1 --port {{port}} --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
+    granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
-# run the production server: Granian, ASGI, WEB_CONCURRENCY workers
+# run the production server: Granian, ASGI, WEB_CONCURRENCY workers, structured logs; SIGTERM drains (bounded)
 serve:
-    granian --interface asgi --host "${HOST:-0.0.0.0}" --port {{port}} --workers "${WEB_CONCURRENCY:-1}" --no-ws app.main:app
+    @exec granian --interface asgi --host "${HOST:-0.0.0.0}" --port {{port}} --workers "${WEB_CONCURRENCY:-1}" --no-ws --log-config app/granian-logging.json --workers-kill-timeout "${GRANIAN_WORKERS_KILL_TIMEOUT:-20}" app.main:app
 
 # run the whole test suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
 test *args:
@@ -54,3 +54,15 @@ relay:
 # print the OpenFGA authorization model as JSON, for uploading (fga model write / the API)
 fga-model:
     @fga model transform --file adapters/authz/model.fga --output-format json
+
+# maintenance mode through the database (same effect as PATCH /v1/service-context): just maintenance on|off|status
+maintenance state:
+    @python -m app.cli maintenance {{state}}
+
+# the whole stack in containers (PostgreSQL, Keycloak, OpenFGA, Consul, the app): COMPOSE="podman compose" for Podman
+up *args:
+    ${COMPOSE:-docker compose} up -d --build {{args}}
+
+# stop the stack (add -v to drop its databases)
+down *args:
+    ${COMPOSE:-docker compose} down {{args}}

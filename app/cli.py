@@ -14,10 +14,15 @@ from pathlib import Path
 
 from adapters.auth.keys import DevKeys
 from adapters.auth.minting import mint_dev_token
+from adapters.clock import SystemClock
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
+from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.container import load_startup_settings
 from app.settings import Settings, SettingsError, redacted
+from domain.errors import DependencyUnavailable
+from domain.model import ServiceContext
+from domain.use_cases.service_context import GetServiceContext, SetMaintenance
 
 
 async def _with_database(settings: Settings, work):  # type: ignore[no-untyped-def]
@@ -47,7 +52,8 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     # Imported here: the OpenFGA SDK and the container are heavy, and the other commands need neither.
     from adapters.authz.openfga import OpenFga
-    from app.container import SystemClock, make_relay, openfga_config
+    from adapters.clock import SystemClock
+    from app.container import make_relay, openfga_config
 
     async def drain(engine):  # type: ignore[no-untyped-def]
         fga = OpenFga(openfga_config(settings))
@@ -82,6 +88,30 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_maintenance(settings: Settings, args: argparse.Namespace) -> int:
+    """Same effect as PATCH /v1/service-context, recorded with ``updated_by`` null (the operator)."""
+
+    async def work(engine) -> ServiceContext:  # type: ignore[no-untyped-def]
+        uow = PiccoloUnitOfWorkFactory(engine)
+        if args.state == "status":
+            return await GetServiceContext(uow)()
+        return await SetMaintenance(uow, SystemClock()).by_operator(args.state == "on")
+
+    try:
+        context = asyncio.run(_with_database(settings, work))
+    except (DependencyUnavailable, OSError, TimeoutError) as exc:
+        print(f"the database is unavailable: {exc}", file=sys.stderr)
+        return 1
+    by = "an operator (CLI)" if context.updated_by is None else f"user {context.updated_by}"
+    changed = (
+        "never changed" if context == ServiceContext.initial() else f"since {context.updated_at.isoformat()} by {by}"
+    )
+    print(f"maintenance {'on' if context.maintenance else 'off'} ({changed})")
+    if args.state != "status":
+        print(f"every instance follows within MAINTENANCE_CACHE_SECONDS ({settings.maintenance_cache_seconds:g} s)")
+    return 0
+
+
 def cmd_config(settings: Settings, args: argparse.Namespace, loaded_sources: Mapping[str, tuple[str, str]]) -> int:
     width = max(map(len, loaded_sources))
     for name, (value, source) in loaded_sources.items():
@@ -98,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("roles", nargs="*", help="realm roles, e.g. admin")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     commands.add_parser("relay", help="deliver the pending outbox entries to OpenFGA once, then exit")
+    maintenance = commands.add_parser("maintenance", help="turn maintenance mode on or off, or show it")
+    maintenance.add_argument("state", choices=["on", "off", "status"])
     commands.add_parser("config", help="print the effective settings and where each came from; secrets redacted")
     args = parser.parse_args(argv)
     try:
@@ -111,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_token(loaded.settings, args)
     if args.command == "relay":
         return cmd_relay(loaded.settings, args)
+    if args.command == "maintenance":
+        return cmd_maintenance(loaded.settings, args)
     if args.command == "config":
         return cmd_config(loaded.settings, args, redacted(loaded))
     parser.error(f"unknown command {args.command}")

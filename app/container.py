@@ -18,7 +18,6 @@ import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +32,24 @@ from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer, OpenFgaConfig, OpenFgaTupleWriter
 from adapters.authz.relay import OutboxRelay, RelaySettings
+from adapters.clock import SystemClock
 from adapters.config.consul import ConsulKV, read_consul_now
 from adapters.db.engine import make_engine
-from adapters.db.lifecycle import close_database, migrate, open_database
+from adapters.db.lifecycle import close_database, migrate, open_database, pool_stats
 from adapters.db.outbox import OutboxStore, PiccoloOutbox
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app import logging as app_logging
+from app.http.cors import CorsPolicy
 from app.live_settings import SettingsStore, follow, warn_unknown_keys
+from app.maintenance import MaintenanceGate
+from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import Layer, LoadedSettings, Settings, SettingsError, as_loaded, decode_settings, read_layers
 from domain.errors import DependencyUnavailable
 from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory, UserEventSource
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
+from domain.use_cases.service_context import GetServiceContext, SetMaintenance
 from domain.use_cases.user_sync import SyncUser
 from domain.use_cases.users import GetCurrentUser, GetUser
 
@@ -64,12 +69,9 @@ USE_CASES: list[type] = [
     UpdateComment,
     DeleteComment,
     SyncUser,
+    GetServiceContext,
+    SetMaintenance,
 ]
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def verifier_config(settings: Settings) -> TokenVerifierConfig:
@@ -214,6 +216,10 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
     bind(UserEventSource, Singleton(_user_events))
     for use_case in USE_CASES:
         bind(use_case, Singleton(use_case))
+    bind(MaintenanceGate, Singleton(_maintenance_gate))
+    bind(CorsPolicy, Singleton(_cors_policy))
+    bind(Metrics, Singleton(_metrics))
+    container[SettingsStore].subscribe(app_logging.apply, "LOG_LEVEL", "LOG_FORMAT")
     return container
 
 
@@ -231,6 +237,39 @@ def _jwt_verifier(c: Container) -> JwtVerifier:
     return verifier
 
 
+def _metrics(c: Container) -> Metrics:
+    """The process's metrics; gauges read at scrape time are registered here."""
+    engine = c[Engine]  # type: ignore[type-abstract]
+    found = Metrics()
+    found.add_pool(lambda: pool_stats(engine))
+    if c[Settings].openfga_enabled:
+        outbox = OutboxStore(engine)
+
+        async def backlog() -> float:
+            return float((await outbox.backlog()).pending)
+
+        found.add_gauge("outbox_backlog", "Permission changes waiting for delivery to OpenFGA", backlog)
+    return found
+
+
+def _maintenance_gate(c: Container) -> MaintenanceGate:
+    get_service_context, store = c[GetServiceContext], c[SettingsStore]
+
+    async def read() -> bool:
+        return (await get_service_context()).maintenance
+
+    gate = MaintenanceGate(read, ttl=store.current.maintenance_cache_seconds)
+    store.subscribe(lambda s: setattr(gate, "ttl", s.maintenance_cache_seconds), "MAINTENANCE_CACHE_SECONDS")
+    return gate
+
+
+def _cors_policy(c: Container) -> CorsPolicy:
+    store = c[SettingsStore]
+    policy = CorsPolicy(store.current.cors_origin_list)
+    store.subscribe(lambda s: policy.apply(s.cors_origin_list), "CORS_ORIGINS")
+    return policy
+
+
 def dependency_name(use_case: type) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", use_case.__name__).lower()
 
@@ -239,6 +278,7 @@ def litestar_dependencies(container: Container) -> dict[str, Provide]:
     """One Litestar dependency per use case, resolved once: use cases are stateless singletons."""
     provided: dict[str, Any] = {dependency_name(uc): container[uc] for uc in USE_CASES}
     provided["readiness"] = container[Readiness]
+    provided["maintenance_gate"] = container[MaintenanceGate]
     return {name: Provide(_constant(value), use_cache=True, sync_to_thread=False) for name, value in provided.items()}
 
 
@@ -248,6 +288,13 @@ def _constant(value: Any) -> Any:
 
     provide.__annotations__["return"] = type(value)
     return provide
+
+
+async def _close_database(engine: Engine, settings: Settings) -> None:  # type: ignore[type-arg]
+    # Runs after the server has let in-flight requests finish; a connection still out after a
+    # statement's worth of time is stuck, and is cut.
+    await close_database(engine, timeout=settings.db_statement_timeout_ms / 1000 + 1)
+    log.info("database pool closed")
 
 
 @asynccontextmanager
@@ -263,7 +310,7 @@ async def running(container: Container) -> AsyncIterator[None]:
             statement_timeout_ms=settings.db_statement_timeout_ms,
             acquire_timeout_ms=settings.db_acquire_timeout_ms,
         )
-        stack.push_async_callback(close_database, engine)
+        stack.push_async_callback(_close_database, engine, settings)
         if settings.auto_migrate:
             applied = await migrate(engine)
             if applied:
@@ -279,6 +326,8 @@ async def running(container: Container) -> AsyncIterator[None]:
             await _start_openfga(container, stack)
         if settings.consul_url:
             await stack.enter_async_context(_watching_consul(container[SettingsStore], settings))
+        if await container[MaintenanceGate].is_on():  # warms the cache before the first request
+            log.warning("maintenance mode is on: `uv run just maintenance off` (or PATCH /v1/service-context)")
         yield
 
 

@@ -9,19 +9,25 @@ from typing import Any
 
 from lagom import Container
 from litestar import Litestar, Router
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import ResponseHeader
-from litestar.types import Scope, Send
+from litestar.types import ASGIApp, Scope, Send
 
+from app import logging as app_logging
 from app.container import build_container, litestar_dependencies, load_startup_settings, running
 from app.http.auth import bearer_guard
 from app.http.controllers.comments import CommentController
 from app.http.controllers.health import HealthController
+from app.http.controllers.metrics import metrics_route
 from app.http.controllers.posts import PostController
+from app.http.controllers.service_context import ServiceContextController
 from app.http.controllers.users import UserController
 from app.http.controllers.webhooks import KeycloakWebhookController
+from app.http.cors import CorsPolicy, LiveCORSMiddleware
 from app.http.docs import docs_assets_router, openapi_config
+from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
+from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_guard
+from app.metrics import Metrics
 from app.settings import Settings
 from domain.ports import TokenVerifier
 
@@ -31,19 +37,28 @@ MAX_BODY_BYTES = 1024 * 1024
 class ServiceApp(Litestar):
     """Litestar with an optional URL prefix (SERVICE_PREFIX).
 
-    Routes are declared without the prefix; a request under it is passed on with the prefix
-    moved to ``root_path`` (as ASGI servers do behind a proxy), so generated URLs and the
-    OpenAPI server URL carry it. Anything outside the prefix is a 404 problem.
+    Routes are declared without the prefix; a request under it is passed on with the prefix as
+    ``root_path`` and the path left whole, as the ASGI spec has it (``path`` includes
+    ``root_path``): Litestar's router cuts the root path once, at the start, so a path that
+    repeats the prefix further on is routed right. Generated URLs and the OpenAPI server URL
+    carry the prefix. Anything outside the prefix is a 404 problem.
     """
 
     service_prefix: str = ""
+    edge: ASGIApp | None = None  # request id, access log, metrics (app/http/observe.py) around dispatch()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.edge is not None:
+            await self.edge(scope, receive, send)
+        else:
+            await self.dispatch(scope, receive, send)
+
+    async def dispatch(self, scope: Any, receive: Any, send: Any) -> None:
         prefix = self.service_prefix
         if prefix and scope["type"] in ("http", "websocket"):
             path: str = scope["path"]
             if path == prefix or path.startswith(prefix + "/"):
-                scope = {**scope, "path": path[len(prefix) :] or "/", "root_path": scope.get("root_path", "") + prefix}
+                scope["root_path"] = prefix  # in place: the edge reads what the router adds to it
             elif scope["type"] == "http":
                 await _not_found(scope, send)
                 return
@@ -68,28 +83,40 @@ def create_app(container: Container | None = None) -> ServiceApp:
     if container is None:
         container = build_container(load_startup_settings())
     settings = container[Settings]
+    app_logging.apply(settings)
+    metrics = container[Metrics] if settings.metrics_enabled else None
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(application: Litestar) -> AsyncIterator[None]:
+        exempt_by_path(application.routes)
         async with running(container):
             yield
 
     api = Router(
         path="/",
-        route_handlers=[UserController, PostController, CommentController],
+        route_handlers=[UserController, PostController, CommentController, ServiceContextController],
         guards=[bearer_guard(container[TokenVerifier])],  # type: ignore[type-abstract]
     )
     app = ServiceApp(
-        route_handlers=[api, HealthController, docs_assets_router(), KeycloakWebhookController],
+        route_handlers=[
+            api,
+            HealthController,
+            docs_assets_router(),
+            KeycloakWebhookController,
+            *([metrics_route(metrics)] if metrics else []),
+        ],
         dependencies=litestar_dependencies(container),
+        guards=[maintenance_guard(container[MaintenanceGate])],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(settings.prefix, _version()),
-        cors_config=CORSConfig(allow_origins=settings.cors_origin_list) if settings.cors_origin_list else None,
         request_max_body_size=MAX_BODY_BYTES,
         response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff")],
         lifespan=[lifespan],
+        logging_config=None,  # app/logging.py routes Litestar's logger like every other
         debug=False,
     )
+    app.asgi_handler = LiveCORSMiddleware(app.asgi_handler, container[CorsPolicy])
+    app.edge = RequestObserver(app.dispatch, metrics)
     app.service_prefix = settings.prefix
     app.state.container = container
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Self
 
 import msgspec
@@ -14,6 +14,7 @@ CONTENT_MAX_LENGTH = 10_000
 USERNAME_MAX_LENGTH = 255
 FULL_NAME_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 320
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Keycloak's subject is a UUID for its own users but not for federated ones ("f:<provider>:<id>").
 # Those map to a stable UUIDv5 so that the token path and the webhook path agree on the user id.
@@ -177,3 +178,8 @@ class ServiceContext(msgspec.Struct, frozen=True):
     maintenance: bool
     updated_at: datetime
     updated_by: uuid.UUID | None = None
+
+    @classmethod
+    def initial(cls) -> Self:
+        """What holds before anyone has set it: not in maintenance, "changed" at the Unix epoch."""
+        return cls(maintenance=False, updated_at=NEVER)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
@@ -24,8 +23,7 @@ def sqlite_path(url: str) -> str:
 def make_engine(url: str, *, statement_timeout_ms: int = 5000) -> Engine:  # type: ignore[type-arg]
     if is_sqlite(url):
         path = sqlite_path(url)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # No directory is made here (importing piccolo_conf builds an engine): open_database does.
         # timeout: how long a writer waits for SQLite's lock before "database is locked".
         return SQLiteEngine(path=path, timeout=statement_timeout_ms / 1000)
     parts = urlsplit(url)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
 
 from adapters.db.engine import bind_tables
 
@@ -38,6 +40,8 @@ async def open_database(
     acquire_timeout_ms: int,
 ) -> None:
     bind_tables(engine)
+    if isinstance(engine, SQLiteEngine) and engine.path != ":memory:":
+        Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(
             min_size=pool_min,
@@ -54,9 +58,24 @@ async def open_database(
         engine.pool = _BoundedPool(engine.pool, acquire_timeout_ms / 1000)
 
 
-async def close_database(engine: Engine) -> None:  # type: ignore[type-arg]
+async def close_database(engine: Engine, *, timeout: float = 10.0) -> None:  # type: ignore[type-arg]
+    """Close the pool: wait (at most ``timeout`` seconds) for borrowed connections to come back,
+    then cut whatever is left, so that shutting down never hangs on a stuck connection."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        await engine.close_connection_pool()
+        pool, engine.pool = engine.pool, None
+        try:
+            async with asyncio.timeout(timeout):
+                await pool.close()
+        except TimeoutError:
+            pool.terminate()
+
+
+def pool_stats(engine: Engine) -> tuple[int, int, int] | None:  # type: ignore[type-arg]
+    """(open connections, idle ones, maximum) of the asyncpg pool; None without a pool (SQLite)."""
+    pool = engine.pool if isinstance(engine, PostgresEngine) else None
+    if pool is None:
+        return None
+    return pool.get_size(), pool.get_idle_size(), pool.get_max_size()
 
 
 async def ping(engine: Engine, timeout: float) -> None:  # type: ignore[type-arg]

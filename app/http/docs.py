@@ -12,6 +12,8 @@ from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
+from app.maintenance import EXEMPT
+
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"
 
@@ -42,6 +44,7 @@ def openapi_config(prefix: str, version: str) -> OpenAPIConfig:
             "`Authorization: Bearer <JWT>`. Errors are RFC 9457 `application/problem+json`."
         ),
         path=DOCS_PATH,
+        openapi_router=Router(DOCS_PATH, route_handlers=[], include_in_schema=False, opt={EXEMPT: True}),
         servers=[Server(url=prefix or "/")],
         components=Components(
             security_schemes={
@@ -68,5 +71,5 @@ def docs_assets_router() -> Router:
         directories=[str(swagger_ui_path)],
         name="docs:assets",
         include_in_schema=False,
-        opt={"docs": True},
+        opt={"docs": True, EXEMPT: True},
     )

@@ -91,6 +91,13 @@ def problem_bytes(status: int, detail: str, instance: str) -> bytes:
     )
 
 
+def instance_of(request: Request[Any, Any, Any]) -> str:
+    """The path the client asked for. Until the router has matched a route, ``path`` still holds
+    the root path (SERVICE_PREFIX) in front, as ASGI has it; the router then cuts it off."""
+    scope = request.scope
+    return scope.get("root_path", "") + scope["path"] if "route_handler" in scope else scope["path"]
+
+
 def bearer_challenge(reason: str) -> str:
     description = reason.replace("\\", "\\\\").replace('"', "'")
     return f'Bearer error="invalid_token", error_description="{description}"'
@@ -108,13 +115,13 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
             log.warning("dependency unavailable: %s", exc.dependency, exc_info=exc.__cause__ is not None)
     elif isinstance(exc, InvalidInput):
         errors = [FieldError(field=exc.field, message=exc.message)]
-    return problem_response(status, exc.detail, request.url.path, errors=errors, headers=headers)
+    return problem_response(status, exc.detail, instance_of(request), errors=errors, headers=headers)
 
 
 def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
     errors = [_field_error(item) for item in exc.extra] if isinstance(exc.extra, list) else []
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or (exc.detail or "invalid request")
-    return problem_response(400, detail, request.url.path, errors=errors or None)
+    return problem_response(400, detail, instance_of(request), errors=errors or None)
 
 
 def _field_error(item: Any) -> FieldError:
@@ -140,7 +147,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     headers = dict(exc.headers) if exc.headers else None
     if status == 413:
         detail = _default_detail(413)
-    return problem_response(status, detail, request.url.path, headers=headers)
+    return problem_response(status, detail, instance_of(request), headers=headers)
 
 
 def _default_detail(status: int) -> str:
@@ -152,8 +159,8 @@ def _default_detail(status: int) -> str:
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(500, "an unexpected error occurred; it has been logged", request.url.path)
+    log.exception("unhandled error on %s %s", request.method, instance_of(request))
+    return problem_response(500, "an unexpected error occurred; it has been logged", instance_of(request))
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

@@ -9,7 +9,7 @@ from typing import Annotated, Self
 
 import msgspec
 
-from domain.model import CONTENT_MAX_LENGTH, Comment, Post, User
+from domain.model import CONTENT_MAX_LENGTH, Comment, Post, ServiceContext, User
 
 Content = Annotated[
     str,
@@ -100,3 +100,18 @@ class CommentPage(msgspec.Struct, frozen=True):
     total: int
     limit: int
     offset: int
+
+
+class MaintenanceIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    maintenance: bool
+
+
+class ServiceContextOut(msgspec.Struct, frozen=True):
+    maintenance: bool
+    updated_at: Annotated[
+        datetime, msgspec.Meta(description="when it was last changed; 1970-01-01T00:00:00Z if it never was")
+    ]
+
+    @classmethod
+    def of(cls, context: ServiceContext) -> Self:
+        return cls(maintenance=context.maintenance, updated_at=context.updated_at)

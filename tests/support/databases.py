@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -53,3 +56,24 @@ async def reset(engine: Engine) -> None:  # type: ignore[type-arg]
     """Empty every table (children first), keeping the schema."""
     for table in reversed(TABLES):
         await engine.run_ddl(f'DELETE FROM "{table._meta.tablename}"')
+
+
+@asynccontextmanager
+async def fresh_migrated(tmp_path: Path, *, postgres: bool) -> AsyncIterator[str]:
+    """A database of its own with every migration applied: on the TEST_DATABASE_URL server when
+    ``postgres`` (created and dropped here), else a SQLite file under ``tmp_path``."""
+    from adapters.db.engine import make_engine
+    from adapters.db.lifecycle import close_database, migrate, open_database
+
+    url = await create_postgres_database("test_fresh") if postgres else f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    try:
+        engine = make_engine(url)
+        await open_database(engine, pool_min=1, pool_max=2, statement_timeout_ms=5000, acquire_timeout_ms=2000)
+        try:
+            await migrate(engine)
+        finally:
+            await close_database(engine)
+        yield url
+    finally:
+        if postgres:
+            await drop_postgres_database(url)

@@ -6,6 +6,7 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 
 from app.http.problems import problem_response
+from app.maintenance import EXEMPT
 from app.readiness import Readiness
 
 
@@ -13,6 +14,7 @@ class HealthController(Controller):
     path = "/health"
     tags = ["health"]
     include_in_schema = True
+    opt = {EXEMPT: True}
 
     @get("/live", name="health:live", summary="The process is up")
     async def live(self) -> dict[str, str]:

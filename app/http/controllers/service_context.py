@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, patch
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from app.http.auth import principal_of
+from app.http.controllers.common import problems
+from app.http.schemas import MaintenanceIn, ServiceContextOut
+from app.maintenance import EXEMPT, MaintenanceGate
+from domain.use_cases.service_context import GetServiceContext, SetMaintenance
+
+
+class ServiceContextController(Controller):
+    """Maintenance mode. Exempt from it, or nobody could turn it off over HTTP."""
+
+    path = "/v1/service-context"
+    tags = ["service"]
+    opt = {EXEMPT: True}
+
+    @get("/", name="service-context:get", summary="Whether the service is in maintenance mode")
+    async def get(self, get_service_context: NamedDependency[GetServiceContext]) -> ServiceContextOut:
+        return ServiceContextOut.of(await get_service_context())
+
+    @patch(
+        "/",
+        name="service-context:update",
+        summary="Turn maintenance mode on or off (admin only); every instance follows within MAINTENANCE_CACHE_SECONDS",
+        responses=problems(400, 403),
+    )
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[MaintenanceIn],
+        set_maintenance: NamedDependency[SetMaintenance],
+        maintenance_gate: NamedDependency[MaintenanceGate],
+    ) -> ServiceContextOut:
+        context = await set_maintenance(principal_of(request), data.maintenance)
+        maintenance_gate.remember(context.maintenance)
+        return ServiceContextOut.of(context)

@@ -1,0 +1,174 @@
+"""Structured logs: structlog renders every line, ours and the libraries' (stdlib logging).
+
+- One handler on the root logger, writing to stdout: JSON lines (``LOG_FORMAT=json``, the default
+  outside development) or a readable console format. Granian's, uvicorn's, Litestar's and
+  Piccolo's loggers lose their own handlers and propagate to it, so nothing is printed twice.
+- ``request_id`` (set per request by app/http/observe.py in the ``REQUEST_ID`` context variable) is
+  added to every line logged while that request runs, from our code or a library's.
+- ``apply(settings)`` is idempotent and cheap: it is how ``LOG_LEVEL`` / ``LOG_FORMAT`` change while
+  running (app.container.apply_live_settings calls it on a configuration reload).
+- ``granian_formatter`` is named by app/granian-logging.json so that Granian's main process,
+  which never imports the app, prints its few lines in the same format.
+- ``log_access`` writes the access line (logger ``app.access``) on a fast path: the same fields and
+  format, without a stdlib LogRecord, which would cost as much as serving a small request.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import MutableMapping
+from contextvars import ContextVar
+from typing import Any, Literal
+
+import msgspec
+import structlog
+from structlog.typing import Processor
+
+from app.settings import Settings, SettingsError, load_settings
+
+# Loggers that libraries configure with handlers of their own (or might): routed to ours instead.
+ROUTED_LOGGERS = (
+    "_granian",
+    "granian.access",
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "litestar",
+    "piccolo",
+    "asyncio",
+)
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
+
+_SHARED: list[Processor] = [
+    structlog.contextvars.merge_contextvars,
+    add_request_id,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is at the time (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
+def formatter(log_format: Literal["console", "json"]) -> structlog.stdlib.ProcessorFormatter:
+    renderer: Processor
+    if log_format == "json":
+        renderer = structlog.processors.JSONRenderer()
+        tail: list[Processor] = [structlog.processors.dict_tracebacks, renderer]
+    else:
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+        tail = [renderer]
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+    )
+
+
+class _AccessLog:
+    def __init__(self) -> None:
+        self.logger = logging.getLogger("app.access")
+        self.handler: _StdoutHandler | None = None
+        self.json = True
+        self.console = structlog.dev.ConsoleRenderer(colors=False)
+        self._encode = msgspec.json.Encoder().encode
+
+    def configure(self, handler: _StdoutHandler, log_format: Literal["console", "json"]) -> None:
+        self.handler, self.json = handler, log_format == "json"
+        if not self.json:
+            self.console = structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+
+    def write(self, fields: dict[str, Any]) -> None:
+        handler = self.handler
+        if handler is None or not self.logger.isEnabledFor(logging.INFO):
+            return
+        fields["logger"], fields["level"] = "app.access", "info"
+        fields["timestamp"] = _utc_timestamp()
+        line = self._encode(fields).decode() if self.json else str(self.console(None, "info", fields))
+        with handler.lock:  # type: ignore[union-attr]
+            stream = sys.stdout
+            stream.write(line + "\n")
+            stream.flush()
+
+
+_access = _AccessLog()
+_second: list[Any] = [-1, ""]
+
+
+def _utc_timestamp() -> str:
+    """ISO 8601 in UTC with microseconds, like structlog's TimeStamper, formatting the date part
+    once per second (datetime.isoformat per line is a measurable share of a small request)."""
+    now = time.time()
+    second = int(now)
+    if second != _second[0]:
+        _second[0], _second[1] = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    return f"{_second[1]}.{int((now - second) * 1_000_000):06d}Z"
+
+
+def log_access(**fields: Any) -> None:
+    """One access line: ``event`` and the given fields, then logger, level and timestamp."""
+    _access.write({"event": "request", **fields})
+
+
+def apply(settings: Settings) -> None:
+    """Configure (or re-configure) logging from ``settings``: level and format."""
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_SHARED,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if isinstance(h, _StdoutHandler)), None)
+    if handler is None:
+        handler = _StdoutHandler()
+        root.addHandler(handler)
+    handler.setFormatter(formatter(settings.effective_log_format))
+    _access.configure(handler, settings.effective_log_format)
+    root.setLevel(settings.log_level)
+    for name in ROUTED_LOGGERS:
+        routed = logging.getLogger(name)
+        routed.handlers.clear()
+        routed.propagate = True
+        routed.setLevel(logging.NOTSET)
+
+
+def granian_formatter() -> structlog.stdlib.ProcessorFormatter:
+    """For Granian's ``--log-config`` (its main process): the format the settings ask for."""
+    try:
+        settings = load_settings().settings
+    except SettingsError:  # the workers will say what is wrong; the main process just logs
+        settings = Settings(app_env=os.environ.get("APP_ENV", "development"))  # type: ignore[arg-type]
+    return formatter(settings.effective_log_format)

@@ -1,0 +1,108 @@
+"""Prometheus metrics (``METRICS_ENABLED=true``), served as text at ``GET /metrics``.
+
+- ``http_requests_total`` and ``http_request_duration_seconds`` (histogram), labelled with
+  ``method``, ``route`` (the route template, ``unmatched`` for 404s without a route) and ``status``.
+- ``db_pool_connections`` (``state`` = ``in_use`` / ``idle``) and ``db_pool_max_connections``:
+  the asyncpg pool of this process (absent on SQLite, which has no pool).
+- Gauges registered by the composition root with ``add_gauge(name, help, read)``: ``read`` is an
+  async callable awaited at scrape time (bounded), e.g. the outbox backlog once there is an outbox.
+- Process metrics (CPU, memory, open files, GC) of this process.
+
+Each process has its own registry: with several Granian workers (``WEB_CONCURRENCY`` > 1) a
+scrape is answered by one worker and shows that worker's numbers (see README, "Operating it").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
+
+GAUGE_READ_TIMEOUT_SECONDS = 2.0
+# Labels come from a closed set, so a client cannot grow the registry with made-up methods.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+type PoolStats = Callable[[], tuple[int, int, int] | None]  # (size, idle, max) or None: no pool
+
+
+class Metrics:
+    def __init__(self) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series would double the output
+        self.registry = CollectorRegistry()
+        labels = ("method", "route", "status")
+        self._requests = Counter(
+            "http_requests", "HTTP requests answered, by route template", labels, registry=self.registry
+        )
+        self._latency = Histogram(
+            "http_request_duration_seconds",
+            "Time from the request's arrival to the end of its response, by route template",
+            labels,
+            registry=self.registry,
+        )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._gauges: list[tuple[Gauge, Callable[[], Awaitable[float]]]] = []
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:  # resolving labels takes a lock and a lookup: once per combination
+            label = (method if method in _METHODS else "OTHER", route, str(status))
+            children = self._children[key] = (self._requests.labels(*label), self._latency.labels(*label))
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def add_pool(self, stats: PoolStats) -> None:
+        self.registry.register(_PoolCollector(stats))
+
+    def add_gauge(self, name: str, documentation: str, read: Callable[[], Awaitable[float]]) -> None:
+        """A gauge whose value ``read()`` returns at each scrape; NaN if it fails or is slow."""
+        self._gauges.append((Gauge(name, documentation, registry=self.registry), read))
+
+    async def render(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The exposition (Prometheus text, or OpenMetrics if ``accept`` asks) and its content type."""
+        for gauge, read in self._gauges:
+            try:
+                async with asyncio.timeout(GAUGE_READ_TIMEOUT_SECONDS):
+                    gauge.set(await read())
+            except Exception as exc:
+                log.warning("metric %s could not be read: %s", gauge._name, type(exc).__name__)
+                gauge.set(math.nan)
+        encode, content_type = choose_encoder(accept or "")
+        return encode(self.registry), content_type
+
+
+class _PoolCollector(Collector):
+    def __init__(self, stats: PoolStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        stats = self._stats()
+        if stats is None:
+            return
+        size, idle, maximum = stats
+        connections = GaugeMetricFamily(
+            "db_pool_connections", "Connections in this process's database pool", labels=["state"]
+        )
+        connections.add_metric(["in_use"], size - idle)
+        connections.add_metric(["idle"], idle)
+        yield connections
+        yield GaugeMetricFamily("db_pool_max_connections", "Upper bound of the pool (DB_POOL_MAX)", value=maximum)
