@@ -25,6 +25,7 @@ from litestar.di import Provide
 from piccolo.engine.base import Engine
 
 from adapters.auth.keys import DevKeys, KeySource
+from adapters.auth.token_cache import CachingTokenVerifier
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.db.engine import make_engine
@@ -86,7 +87,9 @@ def build_container(settings: Settings, overrides: Mapping[Any, Any] | None = No
     bind(UnitOfWorkFactory, Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])))
     bind(Authorizer, BuiltinAuthorizer())
     bind(KeySource, Singleton(lambda c: DevKeys(Path(settings.var_dir))))
-    bind(TokenVerifier, Singleton(lambda c: JwtVerifier(c[KeySource], verifier_config(c[Settings]))))
+    bind(JwtVerifier, Singleton(lambda c: JwtVerifier(c[KeySource], verifier_config(c[Settings]))))
+    # Verified tokens are cached (bounded, never past exp, emptied on a new key set or configure()).
+    bind(TokenVerifier, Singleton(lambda c: CachingTokenVerifier(c[JwtVerifier], c[KeySource])))
     bind(Readiness, Singleton(lambda c: Readiness(c[Engine])))
     for use_case in USE_CASES:
         bind(use_case, Singleton(use_case))
