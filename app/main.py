@@ -14,7 +14,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.types import Scope, Send
 
 from app.container import build_container, litestar_dependencies, running
-from app.http.auth import bearer_guard
+from app.http.auth import bearer_auth
 from app.http.controllers.comments import CommentController
 from app.http.controllers.health import HealthController
 from app.http.controllers.posts import PostController
@@ -76,7 +76,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
     api = Router(
         path="/",
         route_handlers=[UserController, PostController, CommentController],
-        guards=[bearer_guard(container[TokenVerifier])],  # type: ignore[type-abstract]
+        middleware=[bearer_auth(container[TokenVerifier])],  # type: ignore[type-abstract]
     )
     app = ServiceApp(
         route_handlers=[api, HealthController, docs_assets_router()],
