@@ -45,3 +45,7 @@ token username *roles:
 # print the effective configuration and where each value came from (secrets redacted)
 config:
     @python -m app.cli config
+
+# benchmark the service against its bare ceiling on a seeded PostgreSQL (needs wrk: apt-get install -y wrk); --soak adds a 60 s RSS run
+bench *args:
+    python -m benchmarks.bench {{args}}
