@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
                 script.write_text(scenario.lua())
                 probe(service, scenario, token)
                 run_wrk(wrk, script, service.url, 32, args.warmup, wrk_env)
-                raw = work / f"{scenario.name}.profile.txt"
+                raw = (args.out.parent / f"{args.out.stem}-{scenario.name}.collapsed") if args.out else work / "raw"
                 recorder = profile.record(service.workers()[0], args.duration, raw)
                 run = run_wrk(wrk, script, service.url, 32, args.duration, wrk_env)
                 recorder.wait(timeout=args.duration + 30)
@@ -445,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(summaries[-1], flush=True)
             if args.out:
                 args.out.write_text("\n".join(summaries))
+                print(f"(summaries in {args.out}, py-spy's collapsed stacks beside it)")
             return 0
 
         rows: list[Row] = []

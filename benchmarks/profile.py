@@ -3,7 +3,8 @@
 `uv run just bench --profile [--only get_post]` records the service's Granian worker with
 py-spy while wrk loads it, and prints the top entries of each scenario:
 - "self": samples where the function itself was running (what to make cheaper);
-- "total": samples where it was anywhere on the stack (what to avoid calling).
+- "total": samples where one of our functions (app/, domain/, adapters/) was anywhere on the
+  stack: where our code spends, including what it calls.
 Percentages are of the samples where the worker was running Python (idle waits are left out);
 stacks are cut below the event loop's dispatch (Handle._run), so "total" starts at the task.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sysconfig
 from collections import Counter
 from pathlib import Path
 
@@ -23,10 +25,15 @@ _DISPATCH = ("Handle._run (asyncio/events.py)", "BaseEventLoop._run_once (asynci
 _FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 
 
+_PREFIXES = ("site-packages/", sysconfig.get_paths()["stdlib"] + "/", str(Path(__file__).resolve().parent.parent) + "/")
+
+
 def _short(file: str) -> str:
-    for marker in ("site-packages/", "/lib/python3.13/", "/wt/issue-6/"):
+    for marker in _PREFIXES:
         if marker in file:
             return file.split(marker, 1)[1]
+    if not file.startswith("/"):
+        return file  # py-spy already made it relative to the working directory
     parts = Path(file).parts
     return "/".join(parts[-2:]) if len(parts) > 1 else file
 
@@ -38,8 +45,11 @@ def _name(frame: str) -> str:
     return f"{match['function']} ({_short(match['file'])})"
 
 
+_OURS = ("(app/", "(domain/", "(adapters/")
+
+
 def summarize(collapsed: str, top: int = 15) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
-    """(samples, top by self share, top by total share) from py-spy's raw (collapsed) output."""
+    """(samples, top by self share, top of our own functions by total share) from py-spy's raw output."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
     samples = 0
@@ -58,7 +68,8 @@ def summarize(collapsed: str, top: int = 15) -> tuple[int, list[tuple[str, float
         samples += count
         own[frames[-1]] += count
         for name in set(frames):
-            total[name] += count
+            if any(marker in name for marker in _OURS):
+                total[name] += count
     if not samples:
         return 0, [], []
     return (
@@ -73,11 +84,13 @@ def format_summary(title: str, collapsed: str, top: int = 15) -> str:
     lines = [
         f"### {title} ({samples} samples)",
         "",
-        "| self | function | | total | function |",
+        "| self | function | | total | our function |",
         "| ---: | --- | - | ---: | --- |",
     ]
-    for (own_name, own_share), (total_name, total_share) in zip(own, total, strict=False):
-        lines.append(f"| {own_share:.1%} | `{own_name}` | | {total_share:.1%} | `{total_name}` |")
+    for i in range(max(len(own), len(total))):
+        left = f"{own[i][1]:.1%} | `{own[i][0]}`" if i < len(own) else " | "
+        right = f"{total[i][1]:.1%} | `{total[i][0]}`" if i < len(total) else " | "
+        lines.append(f"| {left} | | {right} |")
     return "\n".join(lines) + "\n"
 
 
