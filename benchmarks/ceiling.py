@@ -2,9 +2,9 @@
 
 Per request it verifies the bearer token from scratch with joserfc (the same RS256 JWT, the
 same public key loaded once at start-up, the same claim checks), runs the same SQL as the
-service through one asyncpg pool, and encodes the answer with msgspec. No framework, no DI, no
-ORM, no cache of verified tokens. The benchmark reports the service's numbers as a ratio of
-this app's.
+service (the repositories' own statements) through one asyncpg pool with asyncpg's defaults,
+and encodes the service's response structs with msgspec. No framework, no DI, no ORM, no cache
+of verified tokens. The benchmark reports the service's numbers as a ratio of this app's.
 
 Served by Granian exactly like the service (`granian --interface asgi ... benchmarks.ceiling:app`);
 reads DATABASE_URL, VAR_DIR (the dev key pair that `just token` signs with), DB_POOL_MIN/MAX.
@@ -29,46 +29,9 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from adapters.auth.keys import DEV_ISSUER
 from adapters.db.repositories import COMMENTS, POSTS, USER_GET
+from app.http.schemas import CommentOut, CommentPage, ContentIn, PostOut, PostPage
 from domain.listing import SortField, SortOrder
-
-CONTENT_MAX_LENGTH = 10_000
-
-
-class PostOut(msgspec.Struct):
-    id: uuid.UUID
-    owner_id: uuid.UUID
-    content: str
-    created_at: datetime
-    updated_at: datetime
-    version: int
-
-
-class CommentOut(msgspec.Struct):
-    id: uuid.UUID
-    post_id: uuid.UUID
-    owner_id: uuid.UUID
-    content: str
-    created_at: datetime
-    updated_at: datetime
-    version: int
-
-
-class PostPage(msgspec.Struct):
-    items: list[PostOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class CommentPage(msgspec.Struct):
-    items: list[CommentOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class ContentIn(msgspec.Struct, forbid_unknown_fields=True):
-    content: str
+from domain.model import CONTENT_MAX_LENGTH
 
 
 class HttpError(Exception):
@@ -178,7 +141,9 @@ class Ceiling:
             if row["owner_id"] != caller:
                 raise HttpError(403, "not the owner")
             post = PostOut(*row)
-            post.content, post.updated_at, post.version = content, datetime.now(UTC), post.version + 1
+            post = msgspec.structs.replace(
+                post, content=content, updated_at=datetime.now(UTC), version=post.version + 1
+            )
             changed = await connection.fetchval(
                 POSTS.update.postgres, post.content, post.updated_at, post.version, post.id, post.version - 1
             )
