@@ -32,6 +32,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -197,6 +198,25 @@ class Run:
     write: int
     timeout: int
     rss_mib: float = 0.0
+    statuses: str = ""  # the non-2xx statuses seen (the first ones), space-separated
+
+    @classmethod
+    def merged(cls, runs: list[Run]) -> Run:
+        """One run from consecutive slices: p50 weighted by requests, the worst p99, the largest RSS."""
+        requests = sum(r.requests for r in runs)
+        return cls(
+            requests=requests,
+            duration_us=sum(r.duration_us for r in runs),
+            p50_us=round(sum(r.p50_us * r.requests for r in runs) / requests) if requests else 0,
+            p99_us=max(r.p99_us for r in runs),
+            non2xx=sum(r.non2xx for r in runs),
+            connect=sum(r.connect for r in runs),
+            read=sum(r.read for r in runs),
+            write=sum(r.write for r in runs),
+            timeout=sum(r.timeout for r in runs),
+            rss_mib=max(r.rss_mib for r in runs),
+            statuses=" ".join(r.statuses.strip() for r in runs if r.statuses.strip()),
+        )
 
     @property
     def rps(self) -> float:
@@ -205,6 +225,14 @@ class Run:
     @property
     def errors(self) -> int:
         return self.non2xx + self.connect + self.read + self.write + self.timeout
+
+    def describe_errors(self) -> str:
+        """``0``, or the count and what they were, e.g. ``3 (503×2, timeout×1)``."""
+        if not self.errors:
+            return "0"
+        kinds = Counter(self.statuses.split())
+        kinds.update({k: v for k, v in vars(self).items() if k in ("connect", "read", "write", "timeout") and v})
+        return f"{self.errors} ({', '.join(f'{kind}×{n}' for kind, n in kinds.most_common())})"
 
 
 def run_wrk(wrk: str, script: Path, url: str, connections: int, seconds: int, env: dict[str, str]) -> Run:
@@ -287,8 +315,8 @@ def report(rows: list[Row], soak: Soak | None, meta: dict[str, str]) -> str:
         f"# Benchmark {meta['when']}",
         "",
         f"{meta['machine']}. Commit `{meta['commit']}`.",
-        "Data: 1 user, 10,000 posts, 50,000 comments (PostgreSQL, seeded by COPY). Each cell: wrk -t2, 3 s warm-up "
-        "then 10 s measured. Service: `just serve` (Granian, 1 worker, dev auth verifying RS256 JWTs); ceiling: "
+        f"Data: 1 user, 10,000 posts, 50,000 comments (PostgreSQL, seeded by COPY). Each cell: wrk -t2, {meta.get('timing', '3 s warm-up, then 10 s measured')}. "
+        "Service: `just serve` (Granian, 1 worker, dev auth verifying RS256 JWTs); ceiling: "
         "`benchmarks/ceiling.py` (raw ASGI on Granian, 1 worker, joserfc per request, same SQL via asyncpg).",
         "Errors = non-2xx answers + socket errors. RSS = the Granian worker's resident set, the largest sample.",
         "",
@@ -299,8 +327,9 @@ def report(rows: list[Row], soak: Soak | None, meta: dict[str, str]) -> str:
     for row in rows:
         s, c = row.service, row.ceiling
         lines.append(
-            f"| {row.scenario.title} | {row.connections} | {s.rps:,.0f} | {ms(s.p50_us)} | {ms(s.p99_us)} | {s.errors} "
-            f"| {s.rss_mib:.0f} | {c.rps:,.0f} | {ms(c.p50_us)} | {ms(c.p99_us)} | {c.errors} | {row.ratio:.2f}× "
+            f"| {row.scenario.title} | {row.connections} | {s.rps:,.0f} | {ms(s.p50_us)} | {ms(s.p99_us)} "
+            f"| {s.describe_errors()} | {s.rss_mib:.0f} | {c.rps:,.0f} | {ms(c.p50_us)} | {ms(c.p99_us)} "
+            f"| {c.describe_errors()} | {row.ratio:.2f}× "
             f"| {row.verdict()} |"
         )
     if rows:
@@ -314,7 +343,7 @@ def report(rows: list[Row], soak: Soak | None, meta: dict[str, str]) -> str:
         lines += [
             "",
             f"Soak ({SOAK.title}), {soak.seconds} s at 32 connections: {soak.run.rps:,.0f} req/s, "
-            f"p99 {ms(soak.run.p99_us)} ms, {soak.run.errors} errors; worker RSS {soak.start:.1f} → "
+            f"p99 {ms(soak.run.p99_us)} ms, {soak.run.describe_errors()} errors; worker RSS {soak.start:.1f} → "
             f"{soak.samples[-1]:.1f} MB (max {max(soak.samples):.1f}), growth {soak.growth:+.1%} {flat} (target < 10 %).",
         ]
     return "\n".join(lines) + "\n"
@@ -347,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", default="32,128", help="comma-separated (default 32,128)")
     parser.add_argument("--duration", type=int, default=10, help="measured seconds per cell (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per cell (default 3)")
+    parser.add_argument(
+        "--slices", type=int, default=2, help="measure in this many alternating slices per server (default 2)"
+    )
     parser.add_argument(
         "--only", default="", help="comma-separated scenario names: " + ", ".join(s.name for s in SCENARIOS)
     )
@@ -455,19 +487,25 @@ def main(argv: list[str] | None = None) -> int:
             for server in servers:
                 probe(server, scenario, token)
             for conns in connections:
-                runs: dict[str, Run] = {}
                 for server in servers:
                     run_wrk(wrk, script, server.url, conns, args.warmup, wrk_env)
-                    with RssSampler(server, 0.5) as rss:
-                        runs[server.name] = run_wrk(wrk, script, server.url, conns, args.duration, wrk_env)
-                    runs[server.name].rss_mib = max(rss.samples)
+                # Alternating slices (service, ceiling, ceiling, service, ...): both see the same
+                # background load, which on a shared machine moves more than the ratio does.
+                slices: dict[str, list[Run]] = {server.name: [] for server in servers}
+                for turn in range(args.slices):
+                    for server in servers if turn % 2 == 0 else servers[::-1]:
+                        with RssSampler(server, 0.5) as rss:
+                            run = run_wrk(wrk, script, server.url, conns, args.duration // args.slices, wrk_env)
+                        run.rss_mib = max(rss.samples)
+                        slices[server.name].append(run)
+                runs = {name: Run.merged(parts) for name, parts in slices.items()}
                 runs.setdefault("ceiling", runs["service"])
                 row = Row(scenario, conns, runs["service"], runs["ceiling"])
                 rows.append(row)
                 print(
                     f"  {scenario.title:<28} c={conns:<4} service {row.service.rps:8,.0f}/s "
                     f"p99 {row.service.p99_us / 1000:6.1f} ms  ceiling {row.ceiling.rps:8,.0f}/s  "
-                    f"ratio {row.ratio:.2f}  errors {row.service.errors}/{row.ceiling.errors}  "
+                    f"ratio {row.ratio:.2f}  errors {row.service.describe_errors()}/{row.ceiling.describe_errors()}  "
                     f"RSS {row.service.rss_mib:.0f} MB",
                     flush=True,
                 )
@@ -481,7 +519,13 @@ def main(argv: list[str] | None = None) -> int:
                 run = run_wrk(wrk, script, service.url, 32, args.soak_seconds, wrk_env)
             soak = Soak(args.soak_seconds, run, rss.samples)
 
-        table = report(rows, soak, _meta())
+        meta = _meta()
+        meta["timing"] = (
+            f"{args.warmup} s warm-up, then {args.duration // args.slices * args.slices} s measured in {args.slices} "
+            "slices alternating with the ceiling (service, ceiling, ceiling, service); p50 weighted by requests, p99 the "
+            "worse slice's"
+        )
+        table = report(rows, soak, meta)
         out = args.out or RESULTS / f"{datetime.now():%Y-%m-%d}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(table)

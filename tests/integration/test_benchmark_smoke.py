@@ -113,3 +113,17 @@ def test_wrk_result_lines_parse_into_runs():
     line |= {"non2xx": 1, "connect": 0, "read": 2, "write": 0, "timeout": 0}
     run = Run(**json.loads(json.dumps(line)))
     assert (run.rps, run.errors) == (50.0, 3)
+
+
+def test_slices_merge_into_one_run_keeping_the_worst_p99_and_rss():
+    first = Run(100, 5_000_000, 1_000, 9_000, 1, 0, 0, 0, 0, 80.0)
+    second = Run(300, 5_000_000, 2_000, 4_000, 0, 0, 1, 0, 0, 90.0)
+    merged = Run.merged([first, second])
+    assert (merged.rps, merged.p50_us, merged.p99_us) == (40.0, 1_750, 9_000)
+    assert (merged.errors, merged.rss_mib) == (2, 90.0)
+
+
+def test_errors_say_what_they_were():
+    run = Run(10, 1, 1, 1, 3, 0, 0, 0, 1, statuses="503 503 404")
+    assert run.describe_errors() == "4 (503×2, 404×1, timeout×1)"
+    assert _run(1).describe_errors() == "0"
