@@ -66,3 +66,7 @@ up *args:
 # stop the stack (add -v to drop its databases)
 down *args:
     ${COMPOSE:-docker compose} down {{args}}
+
+# benchmark the service against its bare ceiling on a seeded PostgreSQL (needs wrk: apt-get install -y wrk); --soak adds a 60 s RSS run
+bench *args:
+    python -m benchmarks.bench {{args}}

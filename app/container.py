@@ -28,6 +28,7 @@ from piccolo.engine.base import Engine
 from adapters.auth.keycloak_events import KeycloakEvents
 from adapters.auth.keys import DevKeys, KeySource
 from adapters.auth.oidc import OidcKeySource
+from adapters.auth.token_cache import CachingTokenVerifier
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer, OpenFgaConfig, OpenFgaTupleWriter
@@ -211,7 +212,8 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
     bind(Authorizer, BuiltinAuthorizer())
     bind(KeySource, Singleton(lambda c: key_source(c[Settings])))
     bind(JwtVerifier, Singleton(_jwt_verifier))
-    bind(TokenVerifier, Singleton(lambda c: c[JwtVerifier]))
+    # Verified tokens are cached (bounded, never past exp, emptied on a new key set or configure()).
+    bind(TokenVerifier, Singleton(lambda c: CachingTokenVerifier(c[JwtVerifier], c[KeySource])))
     bind(Readiness, Singleton(lambda c: Readiness(c[Engine])))
     bind(UserEventSource, Singleton(_user_events))
     for use_case in USE_CASES:

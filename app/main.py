@@ -14,7 +14,7 @@ from litestar.types import ASGIApp, Scope, Send
 
 from app import logging as app_logging
 from app.container import build_container, litestar_dependencies, load_startup_settings, running
-from app.http.auth import bearer_guard
+from app.http.auth import bearer_auth
 from app.http.controllers.comments import CommentController
 from app.http.controllers.health import HealthController
 from app.http.controllers.metrics import metrics_route
@@ -26,7 +26,7 @@ from app.http.cors import CorsPolicy, LiveCORSMiddleware
 from app.http.docs import docs_assets_router, openapi_config
 from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
-from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_guard
+from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_check
 from app.metrics import Metrics
 from app.settings import Settings
 from domain.ports import TokenVerifier
@@ -95,7 +95,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
     api = Router(
         path="/",
         route_handlers=[UserController, PostController, CommentController, ServiceContextController],
-        guards=[bearer_guard(container[TokenVerifier])],  # type: ignore[type-abstract]
+        middleware=[bearer_auth(container[TokenVerifier])],  # type: ignore[type-abstract]
     )
     app = ServiceApp(
         route_handlers=[
@@ -106,7 +106,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
             *([metrics_route(metrics)] if metrics else []),
         ],
         dependencies=litestar_dependencies(container),
-        guards=[maintenance_guard(container[MaintenanceGate])],
+        middleware=[maintenance_check(container[MaintenanceGate])],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(settings.prefix, _version()),
         request_max_body_size=MAX_BODY_BYTES,

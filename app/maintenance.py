@@ -17,8 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from domain.errors import MaintenanceMode
 
@@ -104,13 +104,23 @@ def exempt_by_path(routes: Iterable[Any], paths: frozenset[str] = EXEMPT_PATHS) 
                 handler.opt[EXEMPT] = True
 
 
-def maintenance_guard(gate: MaintenanceGate):  # type: ignore[no-untyped-def]
-    """An app-level guard: it runs before the bearer guard, so a caller learns of maintenance
-    without a token check."""
+class _MaintenanceCheck:
+    """App-level middleware, so it runs before the API router's bearer middleware: a caller learns
+    of maintenance without a token check. Exempt routes are marked in their handler's ``opt``."""
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        if handler.opt.get(EXEMPT) or not await gate.is_on():
-            return
-        raise MaintenanceMode("the service is down for maintenance; try again later")
+    def __init__(self, app: ASGIApp, gate: MaintenanceGate) -> None:
+        self.app = app
+        self.gate = gate
 
-    return guard
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and not scope["route_handler"].opt.get(EXEMPT) and await self.gate.is_on():
+            raise MaintenanceMode("the service is down for maintenance; try again later")
+        await self.app(scope, receive, send)
+
+
+def maintenance_check(gate: MaintenanceGate) -> Callable[[ASGIApp], ASGIApp]:
+    # A closure so that no layer's deep copy ever duplicates the gate (see app/http/auth.py).
+    def middleware(app: ASGIApp) -> ASGIApp:
+        return _MaintenanceCheck(app, gate)
+
+    return middleware

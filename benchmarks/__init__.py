@@ -1,0 +1,1 @@
+"""The reproducible benchmark (`uv run just bench`); see benchmarks/README.md."""
