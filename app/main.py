@@ -20,6 +20,7 @@ from app.http.controllers.health import HealthController
 from app.http.controllers.posts import PostController
 from app.http.controllers.users import UserController
 from app.http.docs import docs_assets_router, openapi_config
+from app.http.limits import BoundedRequest
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
 from app.settings import Settings, load_settings
 from domain.ports import TokenVerifier
@@ -85,6 +86,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
         openapi_config=openapi_config(settings.prefix, _version()),
         cors_config=CORSConfig(allow_origins=settings.cors_origin_list) if settings.cors_origin_list else None,
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=BoundedRequest,
         response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff")],
         lifespan=[lifespan],
         debug=False,
