@@ -21,7 +21,7 @@ dev:
 
 # run the production server: Granian, ASGI, WEB_CONCURRENCY workers
 serve:
-    granian --interface asgi --host "${HOST:-0.0.0.0}" --port {{port}} --workers "${WEB_CONCURRENCY:-1}" --no-ws app.main:app
+    exec granian --interface asgi --host "${HOST:-0.0.0.0}" --port {{port}} --workers "${WEB_CONCURRENCY:-1}" --no-ws app.main:app
 
 # run the whole test suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
 test *args:
