@@ -55,7 +55,7 @@ class ServeProcess:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                assert self.process is not None and self.process.poll() is None, f"server exited:\n{self.log()}"
+                assert not self.exited(), f"server exited:\n{self.log()}"
                 try:
                     if (await client.get("/health/ready")).status_code == 200:
                         return
