@@ -24,6 +24,7 @@ from app.http.controllers.users import UserController
 from app.http.controllers.webhooks import KeycloakWebhookController
 from app.http.cors import CorsPolicy, LiveCORSMiddleware
 from app.http.docs import docs_assets_router, openapi_config
+from app.http.limits import BoundedRequest
 from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
 from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_check
@@ -110,6 +111,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(settings.prefix, _version()),
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=BoundedRequest,
         response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff")],
         lifespan=[lifespan],
         logging_config=None,  # app/logging.py routes Litestar's logger like every other

@@ -34,6 +34,8 @@ def clean_content(raw: str, field: str = "content") -> str:
         raise InvalidInput(field, "must not be empty or only whitespace")
     if len(content) > CONTENT_MAX_LENGTH:
         raise InvalidInput(field, f"must be at most {CONTENT_MAX_LENGTH} characters after trimming")
+    if "\x00" in content:  # PostgreSQL text cannot hold it; refused on every engine alike
+        raise InvalidInput(field, "must not contain NUL characters")
     return content
 
 

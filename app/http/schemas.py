@@ -16,7 +16,7 @@ Content = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=CONTENT_MAX_LENGTH,
-        description=f"1–{CONTENT_MAX_LENGTH:,} characters after trimming surrounding whitespace",
+        description=f"1–{CONTENT_MAX_LENGTH:,} characters after trimming surrounding whitespace; no NUL characters",
         examples=["Hello, world"],
     ),
 ]

@@ -50,9 +50,13 @@ _DESCRIPTIONS = {
 }
 
 
+def problem_spec(description: str) -> ResponseSpec:
+    # No generated examples: Litestar would invent nonsense ones (a "status" of 7024).
+    return ResponseSpec(
+        data_container=Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False
+    )
+
+
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the problem+json answers a route can give (401 and 503 on every /v1 route)."""
-    return {
-        status: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[status], media_type=PROBLEM_JSON)
-        for status in sorted({*statuses, 401, 503})
-    }
+    return {status: problem_spec(_DESCRIPTIONS[status]) for status in sorted({*statuses, 401, 503})}

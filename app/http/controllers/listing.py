@@ -6,37 +6,58 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
+import msgspec
+from litestar.openapi.spec.enums import OpenAPIFormat
 from litestar.params import QueryParameter
 
 from domain.errors import InvalidInput
 from domain.listing import ListQuery, SortField, SortOrder
 
+# The databases' OFFSET is a signed 64-bit integer; a larger value would be a driver error, not a 400.
+MAX_OFFSET = 2**63 - 1
 
-def _utc(value: datetime | None) -> datetime | None:
-    # A date-time without an offset is read as UTC.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+def _date_time(name: str, raw: str | None) -> datetime | None:
+    """An RFC 3339 date-time; one without an offset is read as UTC.
+
+    Parsed here rather than by Litestar, whose lenient conversion takes a number as a Unix
+    timestamp (``to_date=0.5``), and a value whose UTC instant falls outside years 1–9999 is
+    refused rather than overflowing in the driver.
+    """
+    if raw is None:
+        return None
+    try:
+        value = msgspec.convert(raw, datetime)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value.astimezone(UTC)
+    except (msgspec.ValidationError, OverflowError):
+        raise InvalidInput(name, "must be an ISO 8601 date-time such as 2024-05-01T12:00:00Z") from None
+    return value
 
 
 async def list_query(
     owner_id: Annotated[uuid.UUID | None, QueryParameter(description="only items of this user")] = None,
     from_date: Annotated[
-        datetime | None, QueryParameter(description="created at or after (ISO 8601 date-time, inclusive)")
+        str | None,
+        QueryParameter(format=OpenAPIFormat.DATE_TIME, description="created at or after (date-time, inclusive)"),
     ] = None,
     to_date: Annotated[
-        datetime | None, QueryParameter(description="created at or before (ISO 8601 date-time, inclusive)")
+        str | None,
+        QueryParameter(format=OpenAPIFormat.DATE_TIME, description="created at or before (date-time, inclusive)"),
     ] = None,
     sort_by: Annotated[SortField, QueryParameter(description="field to sort on")] = SortField.updated_at,
     order: Annotated[SortOrder, QueryParameter(description="sort direction")] = SortOrder.desc,
     limit: Annotated[int, QueryParameter(ge=1, le=100, description="page size")] = 20,
-    offset: Annotated[int, QueryParameter(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
 ) -> ListQuery:
-    from_date, to_date = _utc(from_date), _utc(to_date)
-    if from_date is not None and to_date is not None and from_date > to_date:
+    start, end = _date_time("from_date", from_date), _date_time("to_date", to_date)
+    if start is not None and end is not None and start > end:
         raise InvalidInput("from_date", "must not be after to_date")
     return ListQuery(
         owner_id=owner_id,
-        from_date=from_date,
-        to_date=to_date,
+        from_date=start,
+        to_date=end,
         sort_by=sort_by,
         order=order,
         limit=limit,

@@ -1,0 +1,43 @@
+"""Bounds on what a request body may be, beyond its size (MAX_BODY_BYTES in app/main.py).
+
+msgspec has no nesting-depth option: a deeply nested body makes it raise RecursionError, which
+would surface as a 500. The depth is therefore checked before the body is decoded.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Request
+
+from domain.errors import InvalidInput
+
+MAX_JSON_DEPTH = 32
+
+# A JSON string (skipped: brackets inside it do not nest), or one bracket.
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|([\[{])|[\]}]')
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when arrays and objects in ``body`` nest deeper than ``limit``."""
+    if body.count(b"[") + body.count(b"{") <= limit:  # the common case: nothing to scan
+        return False
+    depth = 0
+    for token in _TOKENS.finditer(body):
+        if token.group(1) is not None:
+            depth += 1
+            if depth > limit:
+                return True
+        elif token.group()[0] != 0x22:  # a closing bracket (not a string)
+            depth -= 1
+    return False
+
+
+class BoundedRequest(Request[Any, Any, Any]):
+    """Refuses a JSON body nested deeper than MAX_JSON_DEPTH with a 400, before decoding it."""
+
+    async def json(self) -> Any:
+        if json_too_deep(await self.body()):
+            raise InvalidInput("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        return await super().json()
