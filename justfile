@@ -27,13 +27,44 @@ serve:
 test *args:
     pytest {{args}}
 
-# lint, format check, types, the layer contract
-lint:
+# lint, format check, types, the layer contract, then the dependency audit
+lint: && audit
     ruff check .
     ruff format --check .
     mypy
     lint-imports
     fga model test --tests adapters/authz/model.fga.yaml
+
+# pip-audit of every locked dependency (uv export: a uv venv has no pip); fails on a known vulnerability,
+# only reports when the advisory database cannot be reached (offline, or a registry mirror without it)
+audit:
+    #!/usr/bin/env python3
+    import json, subprocess, sys, tempfile
+    UNREACHABLE = ("ConnectionError", "ProxyError", "SSLError", "Max retries exceeded", "timed out", "Name or service not known", "name resolution")
+    with tempfile.NamedTemporaryFile(suffix=".txt") as requirements:
+        export = ["uv", "export", "--frozen", "--all-groups", "--no-emit-project", "--quiet", "--format", "requirements-txt"]
+        subprocess.run([*export, "--output-file", requirements.name], check=True)
+        audit = subprocess.run(
+            ["pip-audit", "--disable-pip", "--requirement", requirements.name, "--format", "json", "--progress-spinner", "off"],
+            capture_output=True, text=True,
+        )
+    if not audit.stdout.lstrip().startswith("{"):
+        if any(marker in audit.stderr for marker in UNREACHABLE):
+            print("pip-audit: the advisory database could not be reached; dependencies NOT audited", file=sys.stderr)
+            sys.exit(0)
+        sys.exit(audit.stderr or audit.returncode)
+    dependencies = json.loads(audit.stdout)["dependencies"]
+    skipped = [d for d in dependencies if "skip_reason" in d]
+    vulnerable = [d for d in dependencies if d.get("vulns")]
+    for dependency in vulnerable:
+        for vuln in dependency["vulns"]:
+            fixed = ", ".join(vuln["fix_versions"]) or "no fixed release"
+            print(f"{dependency['name']} {dependency['version']}: {vuln['id']} (fixed in {fixed})")
+    if skipped:
+        print(f"pip-audit: {len(skipped)} of {len(dependencies)} dependencies could not be audited (no advisory data reachable for them)", file=sys.stderr)
+    if vulnerable:
+        sys.exit(1)
+    print(f"pip-audit: {len(dependencies) - len(skipped)} of {len(dependencies)} dependencies audited, no known vulnerability")
 
 # apply pending database migrations (DATABASE_URL)
 migrate:

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresTransaction
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
 from adapters.db.errors import as_unavailable
@@ -99,6 +99,7 @@ class PiccoloUnitOfWork:
         try:
             await tx.__aenter__()
         except Exception as exc:
+            await _give_back(engine, tx)
             raise (as_unavailable(exc) or exc) from exc
         self._tx = tx
         return self
@@ -136,6 +137,22 @@ class PiccoloUnitOfWork:
             if (unavailable := as_unavailable(exc)) is not None:
                 raise unavailable from exc
             raise
+
+
+async def _give_back(engine: Engine, tx: Transaction) -> None:  # type: ignore[type-arg]
+    """Release the connection of a transaction that failed to begin (e.g. SQLite "database is locked"
+    at BEGIN IMMEDIATE). Piccolo keeps it otherwise: a pooled connection would never return to the
+    pool, and an SQLite connection would keep its thread alive."""
+    connection = getattr(tx, "connection", None)
+    if connection is None:
+        return
+    try:
+        if isinstance(engine, PostgresEngine) and engine.pool is not None:
+            await engine.pool.release(connection)  # asyncpg resets it, or replaces it if it is broken
+        else:
+            await connection.close()
+    except Exception:
+        log.warning("could not release the connection of a transaction that failed to begin", exc_info=True)
 
 
 class PiccoloUnitOfWorkFactory:

@@ -1,11 +1,20 @@
 """OpenAPI document and the docs UIs. Swagger UI's assets come from the swagger-ui-bundle-v2
-package and are served by the app itself, so /docs works with no internet."""
+package and are served by the app itself, so /docs works with no internet.
+
+Both pages carry no inline script, so their Content-Security-Policy can be strict: Swagger UI loads
+only from this origin (its initializer is docs_static/swagger-init.js), Redoc only its script from
+its CDN. Styles stay 'unsafe-inline': both UIs set style attributes from JavaScript.
+"""
 
 from __future__ import annotations
 
+import html
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Router
+from litestar.constants import OPENAPI_JSON_HANDLER_NAME
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
@@ -16,6 +25,14 @@ from app.maintenance import EXEMPT
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"
+REDOC_PATH = "/redoc"
+REDOC_JS_URL = "https://cdn.redoc.ly/redoc/latest/bundles/redoc.standalone.js"
+_STATIC = Path(__file__).parent / "docs_static"
+
+_COMMON_CSP = "default-src 'none'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+SWAGGER_CSP = f"{_COMMON_CSP}; script-src 'self'; style-src 'self' 'unsafe-inline'"
+# Exactly Redoc's CDN origin for its script; its search index runs in a worker made from a blob.
+REDOC_CSP = f"{_COMMON_CSP}; script-src {urlsplit(REDOC_JS_URL).scheme}://{urlsplit(REDOC_JS_URL).netloc}; style-src 'unsafe-inline'; worker-src blob:"
 
 
 class _PrefixAware:
@@ -23,15 +40,46 @@ class _PrefixAware:
 
     @staticmethod
     def get_openapi_json_route(request: Request[Any, Any, Any]) -> str:
-        return request.scope.get("root_path", "") + request.app.route_reverse("openapi_json")
+        return request.scope.get("root_path", "") + request.app.route_reverse(OPENAPI_JSON_HANDLER_NAME)
+
+
+def _page(title: str, head: str, body: str) -> bytes:
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">{head}</head><body>{body}</body></html>'
+    ).encode()
 
 
 class LocalSwagger(_PrefixAware, SwaggerRenderPlugin):
-    pass
+    """Swagger UI from this app's own assets, started by a static script rather than an inline one."""
+
+    def __init__(self, *, init_js_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.init_js_url = init_js_url
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        document = html.escape(self.get_openapi_json_route(request), quote=True)
+        head = (
+            f'{self.favicon}<link href="{self.css_url}" rel="stylesheet">'
+            f'<script src="{self.js_url}" defer></script><script src="{self.standalone_preset_js_url}" defer></script>'
+            f'<script src="{self.init_js_url}" defer></script>'
+        )
+        return _page(
+            openapi_schema["info"]["title"], head, f'<div id="swagger-ui" data-openapi-url="{document}"></div>'
+        )
 
 
 class PrefixRedoc(_PrefixAware, RedocRenderPlugin):
-    pass
+    """Redoc's own element loads the document: no inline script, no Google Fonts."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        document = html.escape(self.get_openapi_json_route(request), quote=True)
+        body = f'<redoc spec-url="{document}"></redoc><script src="{self.js_url}" crossorigin></script>'
+        return _page(openapi_schema["info"]["title"], "", body)
+
+
+# Content-Security-Policy of each docs page, by path without the service prefix (see app/http/hardening.py).
+DOCS_POLICIES = {DOCS_PATH: SWAGGER_CSP, DOCS_PATH + "/": SWAGGER_CSP, DOCS_PATH + REDOC_PATH: REDOC_CSP}
 
 
 def openapi_config(prefix: str, version: str) -> OpenAPIConfig:
@@ -58,9 +106,10 @@ def openapi_config(prefix: str, version: str) -> OpenAPIConfig:
                 js_url=f"{assets}/swagger-ui-bundle.js",
                 css_url=f"{assets}/swagger-ui.css",
                 standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+                init_js_url=f"{assets}/swagger-init.js",
                 favicon=f"<link rel='icon' type='image/png' href='{assets}/favicon-32x32.png'>",
             ),
-            PrefixRedoc(path="/redoc"),
+            PrefixRedoc(path=REDOC_PATH, js_url=REDOC_JS_URL, google_fonts=False),
         ],
     )
 
@@ -68,7 +117,7 @@ def openapi_config(prefix: str, version: str) -> OpenAPIConfig:
 def docs_assets_router() -> Router:
     return create_static_files_router(
         path=ASSETS_PATH,
-        directories=[str(swagger_ui_path)],
+        directories=[str(_STATIC), str(swagger_ui_path)],  # ours first: the bundle has its own initializer
         name="docs:assets",
         include_in_schema=False,
         opt={"docs": True, EXEMPT: True},

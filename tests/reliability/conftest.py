@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lagom import Container
@@ -43,9 +44,10 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 @pytest.fixture
 def container_for(tmp_path: Path, keys: TestKeys) -> Callable[..., Container]:
-    """The app's real container on a given database URL, with the tests' signing key."""
+    """The app's real container on a given database URL, with the tests' signing key; ``ports``
+    replaces bindings (e.g. a use case that fails on purpose), ``env`` settings."""
 
-    def make(url: str, **overrides: str) -> Container:
-        return build_container(settings_for(url, tmp_path, **overrides), overrides={KeySource: keys})
+    def make(url: str, ports: Mapping[Any, Any] | None = None, **env: str) -> Container:
+        return build_container(settings_for(url, tmp_path, **env), overrides={KeySource: keys, **(ports or {})})
 
     return make

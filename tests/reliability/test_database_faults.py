@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -220,21 +221,30 @@ async def test_saturated_pool_answers_503_after_the_acquire_timeout(
         await admin.close()
 
 
-async def test_sqlite_locked_by_another_writer_answers_503_after_its_busy_timeout(
+def _sqlite_connection_threads() -> int:
+    # aiosqlite runs each connection in a thread of its own: a connection never closed is a thread left.
+    return sum("_connection_worker_thread" in thread.name for thread in threading.enumerate())
+
+
+async def test_sqlite_locked_by_another_writer_answers_503_after_its_busy_timeout_and_leaks_nothing(
     tmp_path: Any, container_for: Any, keys: TestKeys
 ) -> None:
     path = tmp_path / "locked.sqlite3"
     async with _serving(container_for(f"sqlite:///{path}", DB_STATEMENT_TIMEOUT_MS="300")) as client:
         owner = keys.headers("alice")
         assert (await client.post("/v1/posts", json={"content": "first"}, headers=owner)).status_code == 201
-        STATS["database faults tried"] += 1
+        threads = _sqlite_connection_threads()
         other = sqlite3.connect(path, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-            assert_unavailable(await _answer(client.post("/v1/posts", json={"content": "x"}, headers=owner)))
+            for _ in range(3):
+                STATS["database faults tried"] += 1
+                assert_unavailable(await _answer(client.post("/v1/posts", json={"content": "x"}, headers=owner)))
         finally:
             other.execute("ROLLBACK")
             other.close()
+        # The connections that could not begin were closed (they used to keep a thread each, forever).
+        assert _sqlite_connection_threads() == threads
         listed = (await client.get("/v1/posts", headers=owner)).json()
         assert [p["content"] for p in listed["items"]] == ["first"]
         assert (await client.post("/v1/posts", json={"content": "y"}, headers=owner)).status_code == 201

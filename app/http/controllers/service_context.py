@@ -20,7 +20,12 @@ class ServiceContextController(Controller):
     tags = ["service"]
     opt = {EXEMPT: True}
 
-    @get("/", name="service-context:get", summary="Whether the service is in maintenance mode")
+    @get(
+        "/",
+        name="service-context:get",
+        summary="Whether the service is in maintenance mode",
+        responses=problems(),
+    )
     async def get(self, get_service_context: NamedDependency[GetServiceContext]) -> ServiceContextOut:
         return ServiceContextOut.of(await get_service_context())
 

@@ -1,7 +1,12 @@
-"""Bounds on what a request body may be, beyond its size (MAX_BODY_BYTES in app/main.py).
+"""Hardening that applies to every request: a bound on JSON nesting, and security headers.
 
 msgspec has no nesting-depth option: a deeply nested body makes it raise RecursionError, which
-would surface as a 500. The depth is therefore checked before the body is decoded.
+would surface as a 500. The depth is therefore checked before the body is decoded (the size is
+bounded by MAX_BODY_BYTES in app/main.py).
+
+``X-Content-Type-Options: nosniff`` is in the app's response_headers, but Litestar leaves it off
+responses made by exception handlers and the static files router; the ``before_send`` hook puts it
+on every response, and the docs pages' Content-Security-Policy (app/http/docs.py) on those.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ import re
 from typing import Any
 
 from litestar import Request
+from litestar.types import Message, Scope
 
+from app.http.docs import DOCS_POLICIES
 from domain.errors import InvalidInput
 
 MAX_JSON_DEPTH = 32
@@ -41,3 +48,19 @@ class BoundedRequest(Request[Any, Any, Any]):
         if json_too_deep(await self.body()):
             raise InvalidInput("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         return await super().json()
+
+
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_CSP = b"content-security-policy"
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook (paths are without the service prefix here)."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", ()))
+    if not any(name.lower() == _NOSNIFF[0] for name, _ in headers):
+        headers.append(_NOSNIFF)
+    if (policy := DOCS_POLICIES.get(scope["path"])) is not None:
+        headers.append((_CSP, policy.encode()))
+    message["headers"] = headers
