@@ -40,18 +40,30 @@ def _request(scenario: str) -> tuple[str, str, bytes]:
     }[scenario]
 
 
-async def _lifespan(app: Any, message: str) -> None:
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await inbox.put({"type": f"lifespan.{message}"})
-    task = asyncio.create_task(
-        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
-    )
-    answer = await outbox.get()
-    if not answer["type"].endswith(".complete"):
-        raise RuntimeError(f"lifespan {message}: {answer}")
-    if message == "shutdown":
-        await task
+class Lifespan:
+    """Drives an ASGI app's lifespan: one long call, startup first, shutdown at the end."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def _step(self, message: str) -> None:
+        await self.inbox.put({"type": f"lifespan.{message}"})
+        answer = await self.outbox.get()
+        if answer["type"] != f"lifespan.{message}.complete":
+            raise RuntimeError(f"lifespan {message}: {answer}")
+
+    async def start(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self.task = asyncio.create_task(self.app(scope, self.inbox.get, self.outbox.put))
+        await self._step("startup")
+
+    async def stop(self) -> None:
+        await self._step("shutdown")
+        assert self.task is not None
+        await self.task
 
 
 async def measure(target: str, scenario: str, requests: int, concurrency: int, profile: bool) -> float:
@@ -74,7 +86,8 @@ async def measure(target: str, scenario: str, requests: int, concurrency: int, p
             from benchmarks.ceiling import Ceiling
 
             app = Ceiling()
-        await _lifespan(app, "startup")
+        lifespan = Lifespan(app)
+        await lifespan.start()
         statuses: dict[int, int] = {}
 
         async def one() -> None:
@@ -121,7 +134,7 @@ async def measure(target: str, scenario: str, requests: int, concurrency: int, p
         if profiler:
             profiler.disable()
         cpu = (time.process_time() - started) / (requests // concurrency * concurrency)
-        await _lifespan(app, "shutdown")
+        await lifespan.stop()
         if set(statuses) - {200, 201}:
             raise RuntimeError(f"{target} {scenario}: statuses {statuses}")
         if profiler:
@@ -142,17 +155,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--loop", choices=["asyncio", "uvloop"], default="asyncio", help="the event loop (default asyncio)"
+    )
     args = parser.parse_args(argv)
     targets = ["service", "ceiling"] if args.target == "both" else [args.target]
     for target in targets:
         # A fresh interpreter per target: the two apps must not share imports or pools.
         if len(targets) > 1:
             argv = [sys.executable, "-m", "benchmarks.cpu", "--target", target, "--scenario", args.scenario]
-            argv += ["--requests", str(args.requests), "--concurrency", str(args.concurrency)]
+            argv += ["--requests", str(args.requests), "--concurrency", str(args.concurrency), "--loop", args.loop]
             os.spawnv(os.P_WAIT, sys.executable, argv)  # noqa: S606 - our own module
             continue
-        cpu = asyncio.run(measure(target, args.scenario, args.requests, args.concurrency, args.profile))
-        print(f"{target:<8} {args.scenario:<14} {cpu * 1e6:6.0f} µs CPU per request")
+        work = measure(target, args.scenario, args.requests, args.concurrency, args.profile)
+        if args.loop == "uvloop":
+            import uvloop
+
+            cpu = uvloop.run(work)
+        else:
+            cpu = asyncio.run(work)
+        print(f"{target:<8} {args.scenario:<14} {args.loop:<8} {cpu * 1e6:6.0f} µs CPU per request")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +18,61 @@ from adapters.db.engine import bind_tables
 
 
 class _BoundedPool:
-    """asyncpg's pool with a default acquire timeout: Piccolo acquires without one, and a
-    saturated pool must answer 503 after a bounded wait rather than queue forever."""
+    """asyncpg's pool, handed out first come, first served, with a bounded wait.
+
+    Piccolo acquires without a timeout, and a saturated pool must answer 503 after a bounded wait
+    rather than queue forever. asyncpg's own wait is not first come, first served: a waiter woken
+    for a released connection that loses it to a newcomer goes to the back of the line, so under
+    sustained load a few requests starved past the timeout (503s) while the median waited
+    milliseconds (benchmarks/README.md). A FIFO semaphore sized to the pool sets the order.
+    """
 
     def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
         self._pool = pool
         self._acquire_timeout = acquire_timeout
+        self._turns = asyncio.Semaphore(pool.get_max_size())
 
-    def acquire(self, *, timeout: float | None = None) -> Any:
-        return self._pool.acquire(timeout=timeout if timeout is not None else self._acquire_timeout)
+    def acquire(self, *, timeout: float | None = None) -> _Acquisition:
+        """Awaitable (Piccolo's transactions) and an async context manager (the repositories)."""
+        return _Acquisition(self, timeout if timeout is not None else self._acquire_timeout)
+
+    async def _acquire(self, timeout: float) -> asyncpg.Connection:
+        async with asyncio.timeout(timeout):
+            await self._turns.acquire()
+            try:
+                return await self._pool.acquire()
+            except BaseException:
+                self._turns.release()
+                raise
+
+    async def release(self, connection: asyncpg.Connection, *, timeout: float | None = None) -> None:
+        try:
+            await self._pool.release(connection, timeout=timeout)
+        finally:
+            self._turns.release()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pool, name)
+
+
+class _Acquisition:
+    __slots__ = ("_connection", "_pool", "_timeout")
+
+    def __init__(self, pool: _BoundedPool, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._connection: asyncpg.Connection | None = None
+
+    def __await__(self) -> Generator[Any, None, asyncpg.Connection]:
+        return self._pool._acquire(self._timeout).__await__()
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self._connection = await self._pool._acquire(self._timeout)
+        return self._connection
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._connection is not None
+        await self._pool.release(self._connection)
 
 
 async def _release_as_is(connection: asyncpg.Connection) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, patch
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -10,6 +11,7 @@ from app.http.auth import principal_of
 from app.http.controllers.common import problems
 from app.http.schemas import MaintenanceIn, ServiceContextOut
 from app.maintenance import EXEMPT, MaintenanceGate
+from domain.errors import InvalidInput
 from domain.use_cases.service_context import GetServiceContext, SetMaintenance
 
 
@@ -42,6 +44,9 @@ class ServiceContextController(Controller):
         set_maintenance: NamedDependency[SetMaintenance],
         maintenance_gate: NamedDependency[MaintenanceGate],
     ) -> ServiceContextOut:
+        # Litestar decodes bodies leniently (0 and 1 pass as booleans); this switch takes only true/false.
+        if not isinstance(msgspec.json.decode(await request.body()).get("maintenance"), bool):
+            raise InvalidInput("maintenance", "must be true or false")
         context = await set_maintenance(principal_of(request), data.maintenance)
         maintenance_gate.remember(context.maintenance)
         return ServiceContextOut.of(context)
