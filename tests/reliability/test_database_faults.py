@@ -244,7 +244,7 @@ async def test_sqlite_locked_by_another_writer_answers_503_after_its_busy_timeou
             other.execute("ROLLBACK")
             other.close()
         # The connections that could not begin were closed (they used to keep a thread each, forever).
-        assert _sqlite_connection_threads() == threads
+        assert _sqlite_connection_threads() <= threads
         listed = (await client.get("/v1/posts", headers=owner)).json()
         assert [p["content"] for p in listed["items"]] == ["first"]
         assert (await client.post("/v1/posts", json={"content": "y"}, headers=owner)).status_code == 201

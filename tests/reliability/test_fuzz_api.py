@@ -42,7 +42,7 @@ CHECKS = [
     negative_data_rejection,
 ]
 # Fuzzing examples per operation and engine (the coverage phase adds its own deterministic cases).
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 # A fixed seed keeps CI reproducible; set FUZZ_SEED to explore other inputs.
 SEED = int(os.environ.get("FUZZ_SEED", "0"))
 CALLERS = ["owner", "stranger", "admin", "anonymous", "forged"]

@@ -1,8 +1,8 @@
 """Load against the production server (`just serve`: Granian) on a PostgreSQL of the test's own.
 
-- soak: SOAK_SECONDS (60 by default) of mixed reads and writes over 64 connections: no 5xx, no
-  lost write (every acknowledged write is in the database, as acknowledged), worker RSS growth
-  under 10 % from the end of the warm-up to the end;
+- soak: a warm-up, then SOAK_SECONDS (60 by default) of mixed reads and writes over 64 connections:
+  no 5xx, no lost write (every acknowledged write is in the database, as acknowledged), worker RSS
+  growth under 10 % over the soak;
 - SIGTERM in the middle of that load: requests in flight complete or fail cleanly (a 503 or a
   refused connection, never a 500), the server exits, and every write that got a 2xx is stored.
 
@@ -33,7 +33,10 @@ from tests.support.reliability import STATS
 pytestmark = pytest.mark.slow
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
-WARM_UP_SECONDS = min(10.0, SOAK_SECONDS / 5)
+# Before the soak's clock starts: the pool fills and per-connection caches (asyncpg's prepared
+# statements) warm up. Measured here over 150 s: the worker grew fastest at first, then flattened
+# (+0.4 MB in the last 40 s), the shape of caches filling rather than of a leak.
+WARM_UP_SECONDS = min(15.0, SOAK_SECONDS / 4)
 CONNECTIONS = 64
 MAX_REQUESTS_PER_SECOND = 5_000  # a bound on the load, far above what one worker serves here
 SIGTERM_AFTER_SECONDS = 5.0
@@ -101,8 +104,8 @@ async def test_soak_mixed_load_loses_nothing_answers_no_5xx_and_keeps_memory_fla
         mixed_load(
             served.server.base_url,
             served.tokens,
-            keep_going=lambda: time.monotonic() - start < SOAK_SECONDS,
-            max_requests=int(SOAK_SECONDS * MAX_REQUESTS_PER_SECOND),
+            keep_going=lambda: time.monotonic() - start < WARM_UP_SECONDS + SOAK_SECONDS,
+            max_requests=int((WARM_UP_SECONDS + SOAK_SECONDS) * MAX_REQUESTS_PER_SECOND),
             connections=CONNECTIONS,
         )
     )
