@@ -19,7 +19,7 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lagom import Container, Singleton
 from litestar.di import Provide
@@ -27,14 +27,10 @@ from piccolo.engine.base import Engine
 
 from adapters.auth.keycloak_events import KeycloakEvents
 from adapters.auth.keys import DevKeys, KeySource
-from adapters.auth.oidc import OidcKeySource
 from adapters.auth.token_cache import CachingTokenVerifier
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.authz.builtin import BuiltinAuthorizer
-from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer, OpenFgaConfig, OpenFgaTupleWriter
-from adapters.authz.relay import OutboxRelay, RelaySettings
 from adapters.clock import SystemClock
-from adapters.config.consul import ConsulKV, read_consul_now
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database, pool_stats
 from adapters.db.outbox import OutboxStore, PiccoloOutbox
@@ -53,6 +49,13 @@ from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, U
 from domain.use_cases.service_context import GetServiceContext, SetMaintenance
 from domain.use_cases.user_sync import SyncUser
 from domain.use_cases.users import GetCurrentUser, GetUser
+
+if TYPE_CHECKING:
+    # Optional adapters are imported where they are built, and only when configured: OpenFGA's
+    # SDK (with aiohttp), py-consul (with requests) and httpx (OIDC) would add ~20 MB and ~0.5 s
+    # of start-up to every worker that does not use them.
+    from adapters.authz.openfga import OpenFga, OpenFgaConfig
+    from adapters.authz.relay import OutboxRelay, RelaySettings
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,8 @@ def load_startup_settings(environ: Mapping[str, str] | None = None, dotenv: Path
     wiring = decode_settings(consul_only).settings
     if wiring.consul_url is None:
         return decode_settings(layers)
+    from adapters.config.consul import read_consul_now
+
     try:
         values = read_consul_now(
             wiring.consul_url, wiring.consul_token, wiring.consul_prefix, wiring.consul_timeout_seconds
@@ -117,6 +122,8 @@ def load_startup_settings(environ: Mapping[str, str] | None = None, dotenv: Path
 
 
 def openfga_config(settings: Settings) -> OpenFgaConfig:
+    from adapters.authz.openfga import OpenFgaConfig
+
     url, store_id, model_id = settings.openfga_api_url, settings.openfga_store_id, settings.openfga_model_id
     if not (url and store_id and model_id):  # Settings.check() refuses this already; narrows the types
         raise SettingsError("OPENFGA_API_URL, OPENFGA_STORE_ID and OPENFGA_MODEL_ID must all be set")
@@ -141,6 +148,8 @@ RELAY_KEYS = (
 
 
 def relay_settings(settings: Settings) -> RelaySettings:
+    from adapters.authz.relay import RelaySettings
+
     return RelaySettings(
         poll_seconds=settings.outbox_poll_seconds,
         batch_size=settings.outbox_batch_size,
@@ -153,10 +162,15 @@ def relay_settings(settings: Settings) -> RelaySettings:
 
 def make_relay(settings: Settings, engine: Engine, fga: OpenFga, clock: Clock) -> OutboxRelay:  # type: ignore[type-arg]
     """The outbox relay, for the app's background task and for `just relay` alike."""
+    from adapters.authz.openfga import OpenFgaTupleWriter
+    from adapters.authz.relay import OutboxRelay
+
     return OutboxRelay(OutboxStore(engine), OpenFgaTupleWriter(fga), relay_settings(settings), clock)
 
 
 def _relay(c: Container) -> OutboxRelay:
+    from adapters.authz.openfga import OpenFga
+
     store = c[SettingsStore]
     relay = make_relay(store.current, c[Engine], c[OpenFga], c[Clock])  # type: ignore[type-abstract]
     store.subscribe(lambda s: relay.configure(relay_settings(s)), *RELAY_KEYS)
@@ -167,6 +181,8 @@ def key_source(settings: Settings) -> KeySource:
     """Keycloak's keys when OIDC_ISSUER is set; else the development key pair under VAR_DIR."""
     if settings.oidc_issuer is None:
         return DevKeys(Path(settings.var_dir))
+    from adapters.auth.oidc import OidcKeySource
+
     return OidcKeySource(
         settings.oidc_issuer,
         timeout_seconds=settings.oidc_timeout_seconds,
@@ -197,6 +213,9 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
     bind(Clock, SystemClock())
     if settings.openfga_enabled:
         # Permissions in OpenFGA: the outbox is real, and a commit that recorded entries wakes the relay.
+        from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer
+        from adapters.authz.relay import OutboxRelay
+
         bind(OpenFga, Singleton(lambda c: OpenFga(openfga_config(settings))))
         bind(Authorizer, Singleton(lambda c: OpenFgaAuthorizer(c[OpenFga])))
         bind(OutboxRelay, Singleton(_relay))
@@ -318,12 +337,10 @@ async def running(container: Container) -> AsyncIterator[None]:
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
         keys = container[KeySource]  # type: ignore[type-abstract]
+        await keys.start()  # dev keys: read or generate; OIDC: discovery + JWKS, or an error naming the URL
+        stack.push_async_callback(keys.close)
         if isinstance(keys, DevKeys):
-            keys.load()
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
-        elif isinstance(keys, OidcKeySource):
-            await keys.start()  # discovery + JWKS; raises OidcStartupError naming the URL
-            stack.push_async_callback(keys.close)
         if settings.openfga_enabled:
             await _start_openfga(container, stack)
         if settings.consul_url:
@@ -337,6 +354,8 @@ async def running(container: Container) -> AsyncIterator[None]:
 async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIterator[None]:
     """Reload from Consul in the background while the app runs (see app/live_settings.py)."""
     assert settings.consul_url is not None
+    from adapters.config.consul import ConsulKV
+
     source = ConsulKV(settings.consul_url, settings.consul_token, settings.consul_prefix)
     store.declare_live("CONSUL_POLL_SECONDS", "CONSUL_TIMEOUT_SECONDS")  # follow() reads them per query
     watcher = asyncio.create_task(follow(store, source), name="consul-settings")
@@ -351,6 +370,9 @@ async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIte
 
 async def _start_openfga(container: Container, stack: AsyncExitStack) -> None:
     """The one OpenFGA client, the relay's background task and its line in /health/ready."""
+    from adapters.authz.openfga import OpenFga
+    from adapters.authz.relay import OutboxRelay
+
     fga = container[OpenFga]
     await fga.open()
     stack.push_async_callback(fga.close)

@@ -413,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         env.update(
             DATABASE_URL=url,
             VAR_DIR=str(work / "var"),
-            APP_ENV="development",
+            APP_ENV="development",  # for the dev key pair: a real RS256 JWT, only the key source differs
+            LOG_FORMAT="json",  # production's format (development's default is the console renderer)
             DB_AUTO_MIGRATE="false",
             HOST="127.0.0.1",
             WEB_CONCURRENCY=str(args.workers),

@@ -32,6 +32,14 @@ class KeySource(Protocol):
         """A token named a key we do not know: refetch if allowed now; return whether it is known after."""
         ...
 
+    async def start(self) -> None:
+        """Make the keys available before the first request (read, generate or fetch them)."""
+        ...
+
+    async def close(self) -> None:
+        """Release what ``start`` opened."""
+        ...
+
 
 def index_key_set(key_set: KeySet) -> dict[str, PublicKey]:
     """Public signing keys by kid. Keys without a kid or meant for encryption are left out."""
@@ -84,3 +92,9 @@ class DevKeys:
 
     async def refresh_for(self, kid: str) -> bool:
         return False  # a local key pair has nothing to refetch
+
+    async def start(self) -> None:
+        self.load()
+
+    async def close(self) -> None:
+        pass

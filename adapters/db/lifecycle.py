@@ -37,13 +37,17 @@ class _BoundedPool:
         return _Acquisition(self, timeout if timeout is not None else self._acquire_timeout)
 
     async def _acquire(self, timeout: float) -> asyncpg.Connection:
-        async with asyncio.timeout(timeout):
+        if self._turns.locked():  # every connection is out: wait for a turn, bounded
+            async with asyncio.timeout(timeout):
+                await self._turns.acquire()
+        else:  # a turn is free and taking it does not wait: no timer to arm and cancel
             await self._turns.acquire()
-            try:
-                return await self._pool.acquire()
-            except BaseException:
-                self._turns.release()
-                raise
+        try:
+            # With a turn, a connection is idle or may be opened (bounded by the pool's connect timeout).
+            return await self._pool.acquire()
+        except BaseException:
+            self._turns.release()
+            raise
 
     async def release(self, connection: asyncpg.Connection, *, timeout: float | None = None) -> None:
         try:

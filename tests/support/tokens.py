@@ -37,6 +37,12 @@ class TestKeys:
     async def refresh_for(self, kid: str) -> bool:
         return False
 
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
     # -- minting ------------------------------------------------------------------------
     def mint(
         self,

@@ -1,0 +1,56 @@
+"""What a worker loads: optional adapters are imported only when configured.
+
+OpenFGA's SDK (with aiohttp), py-consul (with requests) and httpx (for OIDC discovery) add about
+20 MB to each worker's resident set; a service running with the built-in authorizer, no Consul
+and dev keys must not carry them (issue 6's RSS budget, benchmarks/README.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OPTIONAL = ("openfga_sdk", "aiohttp", "consul", "requests", "httpx")
+
+PROBE = """
+import json, sys
+from app.main import create_app
+create_app()
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def loaded_packages(tmp_path: Path, **settings: str) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENFGA_", "CONSUL_", "OIDC_"))}
+    env |= {
+        "PYTHONPATH": str(REPO_ROOT),
+        "APP_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
+        "VAR_DIR": str(tmp_path / "var"),
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_a_worker_without_openfga_consul_or_oidc_loads_none_of_their_clients(tmp_path):
+    loaded = loaded_packages(tmp_path)
+    assert "litestar" in loaded and "asyncpg" in loaded  # the probe did build the app
+    assert loaded.isdisjoint(OPTIONAL), sorted(loaded & set(OPTIONAL))
+
+
+def test_configuring_openfga_loads_its_sdk(tmp_path):
+    loaded = loaded_packages(
+        tmp_path,
+        OPENFGA_API_URL="http://127.0.0.1:1",
+        OPENFGA_STORE_ID="01HZZZZZZZZZZZZZZZZZZZZZZZ",
+        OPENFGA_MODEL_ID="01HZZZZZZZZZZZZZZZZZZZZZZZ",
+    )
+    assert "openfga_sdk" in loaded
