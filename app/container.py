@@ -168,6 +168,17 @@ def make_relay(settings: Settings, engine: Engine, fga: OpenFga, clock: Clock) -
     return OutboxRelay(OutboxStore(engine), OpenFgaTupleWriter(fga), relay_settings(settings), clock)
 
 
+def _openfga(c: Container) -> OpenFga:
+    from adapters.authz.openfga import OpenFga
+
+    store = c[SettingsStore]
+    fga = OpenFga(openfga_config(store.current))
+    # A new model version (deploy/openfga/bootstrap.sh writes its id to Consul) applies at once;
+    # the API URL and store id need a restart. Settings.check() keeps all three set together.
+    store.subscribe(lambda s: fga.use_model(s.openfga_model_id or fga.config.model_id), "OPENFGA_MODEL_ID")
+    return fga
+
+
 def _relay(c: Container) -> OutboxRelay:
     from adapters.authz.openfga import OpenFga
 
@@ -216,7 +227,7 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer
         from adapters.authz.relay import OutboxRelay
 
-        bind(OpenFga, Singleton(lambda c: OpenFga(openfga_config(settings))))
+        bind(OpenFga, Singleton(_openfga))
         bind(Authorizer, Singleton(lambda c: OpenFgaAuthorizer(c[OpenFga])))
         bind(OutboxRelay, Singleton(_relay))
         bind(

@@ -36,7 +36,6 @@ RESTART_REQUIRED = frozenset(
         "OIDC_STARTUP_BACKOFF_SECONDS",
         "OPENFGA_API_URL",
         "OPENFGA_STORE_ID",
-        "OPENFGA_MODEL_ID",
         "OPENFGA_API_TOKEN",
         "CONSUL_URL",
         "CONSUL_TOKEN",

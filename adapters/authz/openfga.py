@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -81,6 +81,13 @@ class OpenFga:
                 retry_params=RetryParams(max_retry=self.config.check_retries, min_wait_in_ms=50),  # type: ignore[no-untyped-call]
             )
         )
+
+    def use_model(self, model_id: str) -> None:
+        """Check and write against another authorization model from now on (a new model version
+        published while running: OPENFGA_MODEL_ID is a live setting)."""
+        self.config = replace(self.config, model_id=model_id)
+        if self._client is not None:
+            self._client.set_authorization_model_id(model_id)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         client, self._client = self._client, None

@@ -10,7 +10,9 @@ import asyncio
 import logging
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -322,3 +324,41 @@ def test_webhook_secret_is_a_live_setting(tmp_path: Path) -> None:
     assert "KEYCLOAK_WEBHOOK_SECRET" in change.applied
     signature = hmac.new(b"s3", body, hashlib.sha256).hexdigest()
     assert events.read(body, signature) is None  # accepted, and ignored: not a USER event
+
+
+async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> None:
+    """bootstrap.sh publishes a new model's id to Consul: checks use it from then on, no restart."""
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    from adapters.authz.openfga import OpenFga
+    from app.container import build_container
+    from app.settings import decode_settings as decode
+    from domain.model import Post
+    from domain.ports import Authorizer
+    from tests.fakes import principal
+    from tests.support.fake_openfga import FakeOpenFGA, new_ulid
+
+    new_model = new_ulid()
+    with FakeOpenFGA(model_id=new_model) as server:  # the server holds only the new model
+        env = {
+            "APP_ENV": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            "OPENFGA_API_URL": server.url,
+            "OPENFGA_STORE_ID": STORE_ID,
+            "OPENFGA_MODEL_ID": MODEL_ID,  # the old one, unknown to the server
+        }
+        container = build_container(decode([("env", env)]))
+        fga, authorizer = container[OpenFga], container[Authorizer]  # type: ignore[type-abstract]
+        alice = principal("alice")
+        post = Post(id=uuid.uuid4(), owner_id=alice.id, content="x", created_at=now, updated_at=now)
+        await fga.open()
+        try:
+            with pytest.raises(DependencyUnavailable):  # the server refuses the unknown model
+                await authorizer.is_allowed(alice, "can_update", post)
+            store = container[SettingsStore]
+            change = store.replace(decode([("env", env), ("consul", {"OPENFGA_MODEL_ID": new_model})]))
+            assert "OPENFGA_MODEL_ID" in change.applied and not change.needs_restart
+            assert await authorizer.is_allowed(alice, "can_update", post)
+            checks = server.requests_to(f"/stores/{STORE_ID}/check")
+            assert checks[-1].json()["authorization_model_id"] == new_model
+        finally:
+            await fga.close()
