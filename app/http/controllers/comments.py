@@ -3,25 +3,28 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.http.auth import principal_of
 from app.http.conditional import etag, expected_version
 from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
-from app.http.controllers.listing import list_query
+from app.http.controllers.listing import (
+    LIMIT,
+    ORDER,
+    SORT_BY,
+    FromDate,
+    Limit,
+    Offset,
+    Order,
+    OwnerFilter,
+    SortBy,
+    ToDate,
+    list_query,
+)
 from app.http.schemas import CommentOut, CommentPage, ContentIn, NewComment
-from domain.listing import ListQuery
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
-
-
-async def comment_query(
-    list_query: NamedDependency[ListQuery],
-    post_id: Annotated[uuid.UUID | None, QueryParameter(description="only comments on this post")] = None,
-) -> ListQuery:
-    return msgspec.structs.replace(list_query, post_id=post_id)
 
 
 class CommentController(Controller):
@@ -49,13 +52,22 @@ class CommentController(Controller):
         "/",
         name="comments:list",
         summary="List comments",
-        dependencies={"list_query": Provide(list_query), "comment_query": Provide(comment_query)},
         responses=problems(400),
     )
     async def list(
-        self, comment_query: NamedDependency[ListQuery], list_comments: NamedDependency[ListComments]
+        self,
+        list_comments: NamedDependency[ListComments],
+        post_id: Annotated[uuid.UUID | None, QueryParameter(description="only comments on this post")] = None,
+        owner_id: OwnerFilter = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
+        sort_by: SortBy = SORT_BY,
+        order: Order = ORDER,
+        limit: Limit = LIMIT,
+        offset: Offset = 0,
     ) -> CommentPage:
-        page = await list_comments(comment_query)
+        query = list_query(owner_id, from_date, to_date, sort_by, order, limit, offset, post_id=post_id)
+        page = await list_comments(query)
         return CommentPage([CommentOut.of(item) for item in page.items], page.total, page.limit, page.offset)
 
     @get("/{comment_id:str}", name="comments:get", summary="Get a comment", responses=problems(400, 404))

@@ -3,15 +3,26 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from app.http.auth import principal_of
 from app.http.conditional import etag, expected_version
 from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
-from app.http.controllers.listing import list_query
+from app.http.controllers.listing import (
+    LIMIT,
+    ORDER,
+    SORT_BY,
+    FromDate,
+    Limit,
+    Offset,
+    Order,
+    OwnerFilter,
+    SortBy,
+    ToDate,
+    list_query,
+)
 from app.http.schemas import ContentIn, PostOut, PostPage
-from domain.listing import ListQuery
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
 
 
@@ -37,11 +48,20 @@ class PostController(Controller):
         "/",
         name="posts:list",
         summary="List posts",
-        dependencies={"list_query": Provide(list_query)},
         responses=problems(400),
     )
-    async def list(self, list_query: NamedDependency[ListQuery], list_posts: NamedDependency[ListPosts]) -> PostPage:
-        page = await list_posts(list_query)
+    async def list(
+        self,
+        list_posts: NamedDependency[ListPosts],
+        owner_id: OwnerFilter = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
+        sort_by: SortBy = SORT_BY,
+        order: Order = ORDER,
+        limit: Limit = LIMIT,
+        offset: Offset = 0,
+    ) -> PostPage:
+        page = await list_posts(list_query(owner_id, from_date, to_date, sort_by, order, limit, offset))
         return PostPage([PostOut.of(item) for item in page.items], page.total, page.limit, page.offset)
 
     @get("/{post_id:str}", name="posts:get", summary="Get a post", responses=problems(400, 404))
