@@ -356,7 +356,8 @@ async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> N
                 await authorizer.is_allowed(alice, "can_update", post)
             store = container[SettingsStore]
             change = store.replace(decode([("env", env), ("consul", {"OPENFGA_MODEL_ID": new_model})]))
-            assert "OPENFGA_MODEL_ID" in change.applied and not change.needs_restart
+            assert "OPENFGA_MODEL_ID" in change.applied
+            assert not change.needs_restart
             assert await authorizer.is_allowed(alice, "can_update", post)
             checks = server.requests_to(f"/stores/{STORE_ID}/check")
             assert checks[-1].json()["authorization_model_id"] == new_model

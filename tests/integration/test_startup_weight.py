@@ -1,8 +1,10 @@
-"""What a worker loads: optional adapters are imported only when configured.
+"""What a worker loads: optional adapters only when configured, and never pydantic or rich.
 
 OpenFGA's SDK (with aiohttp), py-consul (with requests) and httpx (for OIDC discovery) add about
 20 MB to each worker's resident set; a service running with the built-in authorizer, no Consul
-and dev keys must not carry them (issue 6's RSS budget, benchmarks/README.md)."""
+and dev keys must not carry them. pydantic and rich are installed (Piccolo's and Litestar's
+dependencies) but unused, and kept out by app/__init__.py: another 15 MB (issue 6's RSS budget,
+benchmarks/README.md)."""
 
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OPTIONAL = ("openfga_sdk", "aiohttp", "consul", "requests", "httpx")
+NEVER = ("pydantic", "rich", "pygments")
 
 PROBE = """
 import json, sys
 from app.main import create_app
 create_app()
-print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+print(json.dumps(sorted({name.split(".")[0] for name, module in sys.modules.items() if module is not None})))
 """
 
 
@@ -42,8 +45,8 @@ def loaded_packages(tmp_path: Path, **settings: str) -> set[str]:
 
 def test_a_worker_without_openfga_consul_or_oidc_loads_none_of_their_clients(tmp_path):
     loaded = loaded_packages(tmp_path)
-    assert "litestar" in loaded and "asyncpg" in loaded  # the probe did build the app
-    assert loaded.isdisjoint(OPTIONAL), sorted(loaded & set(OPTIONAL))
+    assert {"litestar", "asyncpg"} <= loaded  # the probe did build the app
+    assert loaded.isdisjoint(OPTIONAL + NEVER), sorted(loaded & set(OPTIONAL + NEVER))
 
 
 def test_configuring_openfga_loads_its_sdk(tmp_path):
@@ -54,3 +57,4 @@ def test_configuring_openfga_loads_its_sdk(tmp_path):
         OPENFGA_MODEL_ID="01HZZZZZZZZZZZZZZZZZZZZZZZ",
     )
     assert "openfga_sdk" in loaded
+    assert loaded.isdisjoint(NEVER), sorted(loaded & set(NEVER))
