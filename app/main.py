@@ -10,7 +10,6 @@ from typing import Any
 
 from lagom import Container
 from litestar import Litestar, Router
-from litestar.datastructures import ResponseHeader
 from litestar.types import ASGIApp, Scope, Send
 
 from app import logging as app_logging
@@ -25,7 +24,7 @@ from app.http.controllers.users import UserController
 from app.http.controllers.webhooks import KeycloakWebhookController
 from app.http.cors import CorsPolicy, LiveCORSMiddleware
 from app.http.docs import docs_assets_router, openapi_config
-from app.http.hardening import BoundedRequest, security_headers
+from app.http.hardening import BoundedRequest
 from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
 from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_check
@@ -47,7 +46,7 @@ class ServiceApp(Litestar):
     """
 
     service_prefix: str = ""
-    edge: ASGIApp | None = None  # request id, access log, metrics (app/http/observe.py) around dispatch()
+    edge: ASGIApp | None = None  # request id, security headers, access log, metrics (app/http/observe.py)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and self.edge is not None:
@@ -69,11 +68,7 @@ class ServiceApp(Litestar):
 
 async def _not_found(scope: Scope, send: Send) -> None:
     body = problem_bytes(404, f"no such resource; every route is under {ServiceApp.service_prefix}", scope["path"])
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-content-type-options", b"nosniff"),
-    ]
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 404, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -138,8 +133,6 @@ def create_app(container: Container | None = None) -> ServiceApp:
         openapi_config=openapi_config(settings.prefix, _version()),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=BoundedRequest,
-        response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff")],
-        before_send=[security_headers],
         lifespan=[lifespan],
         logging_config=None,  # app/logging.py routes Litestar's logger like every other
         debug=False,

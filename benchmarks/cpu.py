@@ -73,7 +73,8 @@ async def measure(target: str, scenario: str, requests: int, concurrency: int, p
         await seed.migrate_database(url)
         await seed.seed(url, posts=POSTS)
         var_dir = Path(tempfile.mkdtemp(prefix="blog-cpu-"))
-        os.environ.update(DATABASE_URL=url, VAR_DIR=str(var_dir), DB_AUTO_MIGRATE="false", LOG_LEVEL="WARNING")
+        os.environ.update(DATABASE_URL=url, VAR_DIR=str(var_dir), DB_AUTO_MIGRATE="false")
+        os.environ.setdefault("LOG_LEVEL", "WARNING")  # LOG_LEVEL=INFO LOG_FORMAT=json: with access lines
         from adapters.auth.keys import DevKeys
         from adapters.auth.minting import mint_dev_token
 
@@ -138,7 +139,12 @@ async def measure(target: str, scenario: str, requests: int, concurrency: int, p
         if set(statuses) - {200, 201}:
             raise RuntimeError(f"{target} {scenario}: statuses {statuses}")
         if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            stats = pstats.Stats(profiler).sort_stats("tottime")
+            stats.print_stats(25)
+            if os.environ.get("CPU_CUMULATIVE"):
+                stats.sort_stats("cumulative").print_stats(os.environ["CPU_CUMULATIVE"], 40)
+            if os.environ.get("CPU_CALLERS"):
+                stats.print_callers(os.environ["CPU_CALLERS"])
         return cpu
     finally:
         await seed.drop_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER), url)

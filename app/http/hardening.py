@@ -4,9 +4,11 @@ msgspec has no nesting-depth option: a deeply nested body makes it raise Recursi
 would surface as a 500. The depth is therefore checked before the body is decoded (the size is
 bounded by MAX_BODY_BYTES in app/main.py).
 
-``X-Content-Type-Options: nosniff`` is in the app's response_headers, but Litestar leaves it off
-responses made by exception handlers and the static files router; the ``before_send`` hook puts it
-on every response, and the docs pages' Content-Security-Policy (app/http/docs.py) on those.
+``add_security_headers`` puts ``X-Content-Type-Options: nosniff`` on every response, errors and
+static files included, and the docs pages' Content-Security-Policy (app/http/docs.py) on those. The
+edge (app/http/observe.py) calls it on each response start: one pass over the headers it already
+rewrites for the request id, instead of Litestar's response_headers plus a ``before_send`` hook
+(two more header merges and a send wrapper per response: ~6 % of a cached GET's CPU).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import re
 from typing import Any
 
 from litestar import Request
-from litestar.types import Message, Scope
 
 from app.http.docs import DOCS_POLICIES
 from domain.errors import InvalidInput
@@ -52,15 +53,12 @@ class BoundedRequest(Request[Any, Any, Any]):
 
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _CSP = b"content-security-policy"
+_CSP_BY_PATH = {path: policy.encode() for path, policy in DOCS_POLICIES.items()}
 
 
-async def security_headers(message: Message, scope: Scope) -> None:
-    """A ``before_send`` hook (paths are without the service prefix here)."""
-    if message["type"] != "http.response.start":
-        return
-    headers = list(message.get("headers", ()))
+def add_security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> None:
+    """Complete a response's ``headers`` in place; ``path`` is the route path, without the prefix."""
     if not any(name.lower() == _NOSNIFF[0] for name, _ in headers):
         headers.append(_NOSNIFF)
-    if (policy := DOCS_POLICIES.get(scope["path"])) is not None:
-        headers.append((_CSP, policy.encode()))
-    message["headers"] = headers
+    if (policy := _CSP_BY_PATH.get(path)) is not None:
+        headers.append((_CSP, policy))

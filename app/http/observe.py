@@ -1,6 +1,8 @@
-"""The outermost ASGI layer: a request id, one access log line, and the request metrics.
+"""The outermost ASGI layer (the edge): a request id, security headers, one access log line, and
+the request metrics.
 
-It wraps everything, the SERVICE_PREFIX 404s included, so every HTTP request is counted once.
+It wraps everything, the SERVICE_PREFIX 404s included, so every HTTP request is counted once and
+every response carries the headers (app/http/hardening.py says which).
 
 - Request id: the client's ``X-Request-ID`` when it is 1–128 characters of ``A-Z a-z 0-9 . _ : + / = @ -``
   (anything else could forge or break log lines), otherwise a fresh random one. It is returned
@@ -17,6 +19,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from app.http.hardening import add_security_headers
 from app.logging import REQUEST_ID, log_access
 
 if TYPE_CHECKING:
@@ -66,7 +69,9 @@ class RequestObserver:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
+                headers = [*message.get("headers", ()), header]
+                add_security_headers(scope["path"], headers)  # the route path: Litestar cut the prefix
+                message["headers"] = headers
             await send(message)
 
         token = REQUEST_ID.set(request_id)
