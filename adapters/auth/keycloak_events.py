@@ -116,6 +116,8 @@ def _decode(body: bytes) -> _AdminEvent:
         raise _invalid("", exc) from None
     except msgspec.DecodeError as exc:
         raise InvalidInput("body", f"not valid JSON: {exc}") from None
+    except RecursionError:  # msgspec has no depth option: a body nested ~50,000 deep overflows it
+        raise InvalidInput("body", "JSON nested too deeply") from None
 
 
 def _kind(event: _AdminEvent) -> tuple[str | None, str | None]:
@@ -140,6 +142,8 @@ def _representation(value: str | dict[str, Any] | None) -> _UserRepresentation |
         raise _invalid("representation", exc) from None
     except msgspec.DecodeError as exc:
         raise InvalidInput("representation", f"not a JSON document: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("representation", "JSON nested too deeply") from None
 
 
 def _user_id(representation: _UserRepresentation | None, resource_path: str | None) -> uuid.UUID:

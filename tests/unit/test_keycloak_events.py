@@ -210,6 +210,16 @@ def test_without_the_right_signature_nothing_is_parsed(fields, signature):
         source.read(body, signature)
 
 
+@pytest.mark.parametrize("as_string", [False, True], ids=["object", "json-string"])
+def test_a_signed_body_nested_too_deeply_is_invalid_input_not_a_crash(as_string):
+    deep = '{"a":' * 60_000 + "1" + "}" * 60_000
+    representation = deep if as_string else msgspec.Raw(deep.encode())
+    event = {"resourceType": "USER", "operationType": "UPDATE", "time": 1, "resourcePath": f"users/{USER}"}
+    body = msgspec.json.encode({**event, "representation": representation})
+    with pytest.raises(InvalidInput, match="nested too deeply"):
+        read(body)
+
+
 def test_parse_admin_event_is_the_unsigned_core():
     assert parse_admin_event(encode(admin_event("DELETE", USER, 3))) == UserEvent(user_id=USER, time_ms=3, deleted=True)
 
