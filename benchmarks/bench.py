@@ -316,7 +316,7 @@ def report(rows: list[Row], soak: Soak | None, meta: dict[str, str]) -> str:
         "",
         f"{meta['machine']}. Commit `{meta['commit']}`.",
         f"Data: 1 user, 10,000 posts, 50,000 comments (PostgreSQL, seeded by COPY). Each cell: wrk -t2, {meta.get('timing', '3 s warm-up, then 10 s measured')}. "
-        "Service: `just serve` (Granian, 1 worker, dev auth verifying RS256 JWTs); ceiling: "
+        "Service: `just serve` (Granian, 1 worker, dev auth verifying RS256 JWTs, JSON logs); ceiling: "
         "`benchmarks/ceiling.py` (raw ASGI on Granian, 1 worker, joserfc per request, same SQL via asyncpg).",
         "Errors = non-2xx answers + socket errors. RSS = the Granian worker's resident set, the largest sample.",
         "",
