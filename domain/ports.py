@@ -134,6 +134,12 @@ Action = Literal["can_update", "can_delete"]
 
 
 class Authorizer(Protocol):
+    # True when is_allowed asks another service (OpenFGA): writes then ask before their transaction
+    # opens, so that waiting for the answer holds no row lock and no pooled connection. False when
+    # it decides from the row alone (the built-in rule): writes ask inside the transaction, from the
+    # row they locked, and save a read.
+    remote: bool
+
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:
         """Whether the relationships grant ``action``. Admins never reach here (see domain.policy)."""
         ...

@@ -172,9 +172,11 @@ class FakeClock:
 
 
 class OwnerAuthorizer:
-    """The relationship rule of the model (owner may update and delete), with a call log."""
+    """The relationship rule of the model (owner may update and delete), with a call log; ``remote``
+    says whether use cases must treat it as a network service (ask before the transaction)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, remote: bool = False) -> None:
+        self.remote = remote
         self.calls: list[tuple[uuid.UUID, Action, uuid.UUID]] = []
 
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:

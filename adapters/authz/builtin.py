@@ -7,6 +7,8 @@ from domain.ports import Action
 
 
 class BuiltinAuthorizer:
+    remote = False  # decided from the row: asked inside the write transaction (domain.ports.Authorizer)
+
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:
         # owner → can_update, can_delete (admins are let through by domain.policy before this).
         return resource.owner_id == principal.id

@@ -123,6 +123,8 @@ class OpenFgaAuthorizer:
     delivered its tuple yet. Everything else (e.g. ``editor``) comes from the tuples in OpenFGA.
     """
 
+    remote = True  # a network call: asked before the write transaction opens (domain.ports.Authorizer)
+
     def __init__(self, fga: OpenFga) -> None:
         self._fga = fga
 

@@ -58,9 +58,10 @@ class DeleteComment(_Comments, ContentUseCase[Comment]):
         self._authorizer = authorizer
 
     async def __call__(self, principal: Principal, comment_id: uuid.UUID) -> None:
-        await self.authorize(self._authorizer, principal, "can_delete", comment_id)
+        await self.authorize_before(self._authorizer, principal, "can_delete", comment_id)
         async with self._uow() as uow:
             comment = await self.load(uow, comment_id, for_update=True)
+            await self.authorize_locked(self._authorizer, principal, "can_delete", comment)
             await uow.comments.delete(comment_id)
             await uow.outbox.record([RelationChange.owner("delete", comment.owner_id, "comment", comment.id)])
             await uow.commit()

@@ -35,15 +35,25 @@ class ContentUseCase[T: (Post, Comment)]:
             raise not_found(self.kind, item_id)
         return item
 
-    async def authorize(self, authorizer: Authorizer, principal: Principal, action: Action, item_id: uuid.UUID) -> None:
-        """Ask before the write transaction opens: the authorizer may be a remote service (OpenFGA), and
-        waiting for it must not hold a row lock and a pooled connection. Owners never change, so the
-        answer still holds when the transaction loads the row again."""
-        if principal.is_admin:
-            return  # decided from the token (domain.policy): no need to read the row first
+    async def authorize_before(
+        self, authorizer: Authorizer, principal: Principal, action: Action, item_id: uuid.UUID
+    ) -> None:
+        """A remote authorizer (OpenFGA) is asked before the write transaction opens: waiting for it
+        must not hold a row lock and a pooled connection. Owners never change, so the answer still
+        holds when the transaction loads the row again. A local one is asked by ``authorize_locked``."""
+        if principal.is_admin or not authorizer.remote:
+            return  # admins are decided from the token (domain.policy): no need to read the row
         async with self._uow(read_only=True) as uow:
             item = await self.load(uow, item_id)
         await ensure_allowed(authorizer, principal, action, item)
+
+    @staticmethod
+    async def authorize_locked(authorizer: Authorizer, principal: Principal, action: Action, item: T) -> None:
+        """Inside the write transaction, with ``item`` just loaded and locked: a local authorizer
+        decides here, from the row itself, which saves the separate read ``authorize_before`` makes.
+        A refusal raises and the transaction rolls back, having changed nothing."""
+        if not authorizer.remote:
+            await ensure_allowed(authorizer, principal, action, item)
 
 
 class GetContent[T: (Post, Comment)](ContentUseCase[T]):
@@ -68,9 +78,10 @@ class ReviseContent[T: (Post, Comment)](ContentUseCase[T]):
     async def __call__(
         self, principal: Principal, item_id: uuid.UUID, content: str, expected_version: int | None = None
     ) -> T:
-        await self.authorize(self._authorizer, principal, "can_update", item_id)
+        await self.authorize_before(self._authorizer, principal, "can_update", item_id)
         async with self._uow() as uow:
             item = await self.load(uow, item_id, for_update=True)
+            await self.authorize_locked(self._authorizer, principal, "can_update", item)
             if expected_version is not None and item.version != expected_version:
                 raise PreconditionFailed(f"{self.kind} {item_id} is at version {item.version}, not {expected_version}")
             revised = item.revised(content, self._clock.now())

@@ -48,9 +48,10 @@ class DeletePost(_Posts, ContentUseCase[Post]):
         self._authorizer = authorizer
 
     async def __call__(self, principal: Principal, post_id: uuid.UUID) -> None:
-        await self.authorize(self._authorizer, principal, "can_delete", post_id)
+        await self.authorize_before(self._authorizer, principal, "can_delete", post_id)
         async with self._uow() as uow:
             post = await self.load(uow, post_id, for_update=True)
+            await self.authorize_locked(self._authorizer, principal, "can_delete", post)
             comments = await uow.comments.ids_of_post(post_id)
             await uow.posts.delete(post_id)  # its comments go with it (ON DELETE CASCADE)
             await uow.outbox.record(

@@ -194,8 +194,11 @@ async def test_comment_listing_by_post(uow, clock):
     assert page.total == 1
 
 
-async def test_the_authorizer_is_asked_before_the_write_transaction_opens(uow, clock):
-    """OpenFGA is a network call: waiting for it must not hold a row lock and a pooled connection."""
+@pytest.mark.parametrize("remote", [True, False], ids=["remote: before the transaction", "local: inside it"])
+async def test_when_the_authorizer_is_asked(uow, clock, remote):
+    """OpenFGA is a network call: waiting for it must not hold a row lock and a pooled connection.
+    The built-in rule decides from the row, so it is asked inside the transaction, from the locked
+    row, which saves a read."""
     asked_while_writing: list[bool] = []
 
     class Watching(OwnerAuthorizer):
@@ -203,7 +206,7 @@ async def test_the_authorizer_is_asked_before_the_write_transaction_opens(uow, c
             asked_while_writing.append(uow.writing)
             return await super().is_allowed(principal, action, resource)
 
-    authz = Watching()
+    authz = Watching(remote=remote)
     post = await CreatePost(uow, clock)(ALICE, "post")
     comment = await CreateComment(uow, clock)(BOB, post.id, "comment")
 
@@ -214,7 +217,7 @@ async def test_the_authorizer_is_asked_before_the_write_transaction_opens(uow, c
     await DeleteComment(uow, authz)(BOB, comment.id)
     await DeletePost(uow, authz)(ALICE, post.id)
 
-    assert asked_while_writing == [False] * 5
+    assert asked_while_writing == [not remote] * 5
     assert uow.store.posts == {}
 
 
@@ -226,5 +229,5 @@ async def test_a_post_deleted_after_the_permission_check_is_not_found(uow, clock
             uow.store.posts.pop(resource.id, None)  # a concurrent delete wins the race
             return await super().is_allowed(principal, action, resource)
 
-    with pytest.raises(NotFound):
-        await UpdatePost(uow, DeletesMeanwhile(), clock)(ALICE, post.id, "too late")
+    with pytest.raises(NotFound):  # a remote authorizer is asked before the transaction loads the row again
+        await UpdatePost(uow, DeletesMeanwhile(remote=True), clock)(ALICE, post.id, "too late")
