@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from adapters.auth.minting import dev_subject
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
+from tests.support import databases
 
 BENCH_USER = "bench"
 POSTS = 10_000
@@ -39,29 +40,15 @@ def bench_user_id() -> uuid.UUID:
     return uuid.UUID(dev_subject(BENCH_USER))
 
 
-def database_url(server_url: str, name: str) -> str:
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-
-
 async def create_database(server_url: str) -> str:
-    name = f"bench_blog_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(server_url, timeout=5)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return database_url(server_url, name)
+    return await databases.create_postgres_database("bench_blog", server_url)
 
 
 async def drop_database(server_url: str, url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     if not name.startswith("bench_blog_"):
         raise ValueError(f"refusing to drop {name!r}: not a benchmark database")
-    connection = await asyncpg.connect(server_url, timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await databases.drop_postgres_database(url, server_url)
 
 
 async def migrate_database(url: str) -> None:

@@ -29,8 +29,10 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-async def create_postgres_database(prefix: str = "test_blog") -> str:
-    base = server_url()
+async def create_postgres_database(prefix: str = "test_blog", server: str | None = None) -> str:
+    """A new, empty database named ``<prefix>_<random>`` on ``server`` (default TEST_DATABASE_URL);
+    its URL. The benchmarks use it too (benchmarks/seed.py)."""
+    base = server or server_url()
     assert base, "TEST_DATABASE_URL is not set"
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     connection = await asyncpg.connect(base, timeout=5)
@@ -41,8 +43,9 @@ async def create_postgres_database(prefix: str = "test_blog") -> str:
     return _with_database(base, name)
 
 
-async def drop_postgres_database(url: str) -> None:
-    base = server_url()
+async def drop_postgres_database(url: str, server: str | None = None) -> None:
+    """Drop the database ``url`` names, connected to ``server`` (default TEST_DATABASE_URL)."""
+    base = server or server_url()
     assert base
     name = urlsplit(url).path.lstrip("/")
     connection = await asyncpg.connect(base, timeout=5)
