@@ -34,6 +34,7 @@ from adapters.clock import SystemClock
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database, pool_stats
 from adapters.db.outbox import OutboxStore, PiccoloOutbox
+from adapters.db.row_counts import folding
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app import logging as app_logging
 from app.http.cors import CorsPolicy
@@ -347,6 +348,7 @@ async def running(container: Container) -> AsyncIterator[None]:
             applied = await migrate(engine)
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
+        await stack.enter_async_context(folding(engine))  # keeps unfiltered listing totals O(1)
         keys = container[KeySource]  # type: ignore[type-abstract]
         await keys.start()  # dev keys: read or generate; OIDC: discovery + JWKS, or an error naming the URL
         stack.push_async_callback(keys.close)

@@ -34,13 +34,15 @@ type Row = Sequence[Any]
 
 class Statement:
     """One SQL statement, written once with ``{}`` placeholders: ``template`` is Piccolo's form (it
-    compiles it for SQLite), ``postgres`` the asyncpg form with ``$n``, compiled here once."""
+    compiles it for SQLite), ``postgres`` the asyncpg form with ``$n``, compiled here once (from
+    ``postgres_template`` when PostgreSQL has a better way to say it)."""
 
     __slots__ = ("postgres", "template")
 
-    def __init__(self, template: str) -> None:
+    def __init__(self, template: str, postgres_template: str | None = None) -> None:
         self.template = template
-        self.postgres = template.format(*(f"${n}" for n in range(1, template.count("{}") + 1)))
+        source = template if postgres_template is None else postgres_template
+        self.postgres = source.format(*(f"${n}" for n in range(1, source.count("{}") + 1)))
 
     def __repr__(self) -> str:
         return f"Statement({self.postgres!r})"
@@ -132,21 +134,38 @@ class ContentStatements:
             return ""
         return " WHERE " + " AND ".join(f"{_column(self.table, _FILTERS[f][0])} {_FILTERS[f][1]} {{}}" for f in filters)
 
+    def _total(self, filters: tuple[str, ...], *, postgres: bool) -> str:
+        """The number of rows matching ``filters``. Filtered: counted through the listing indexes.
+        Unfiltered on PostgreSQL: the sum of the table's row-count deltas, kept by triggers (migration
+        "row counts", adapters/db/row_counts.py), so it costs the same on any table size."""
+        if postgres and not filters:
+            return (
+                "(SELECT COALESCE(SUM(delta), 0)::bigint FROM row_count_delta "
+                f"WHERE relation = '{self.table._meta.tablename}')"
+            )
+        return f"(SELECT COUNT(*) FROM {_name(self.table)}{self._where(filters)})"
+
     def _count(self, filters: tuple[str, ...]) -> Statement:
-        return Statement(f"SELECT COUNT(*) FROM {_name(self.table)}{self._where(filters)}")
+        return Statement(
+            f"SELECT {self._total(filters, postgres=False)}", f"SELECT {self._total(filters, postgres=True)}"
+        )
 
     def _page(self, filters: tuple[str, ...], sort_by: SortField, order: SortOrder) -> Statement:
         """One page and, in the same round trip, the total: an uncorrelated subquery, which the database
-        runs once per statement. Its filters' values come first, then the page's, then limit and offset."""
+        runs once per statement. Its filters' values come first, then the page's, then limit and offset.
+        (Unfiltered, there are no filter values: the total takes none.)"""
         direction = "ASC" if order is SortOrder.asc else "DESC"
         where = self._where(filters)
-        return Statement(
-            f"SELECT {', '.join(_column(self.table, f) for f in self.fields)}, "
-            f"(SELECT COUNT(*) FROM {_name(self.table)}{where}) AS total "
-            f"FROM {_name(self.table)}{where} "
-            f"ORDER BY {_column(self.table, sort_by.value)} {direction}, {_column(self.table, 'id')} {direction} "
-            "LIMIT {} OFFSET {}"
-        )
+
+        def page(total: str) -> str:
+            return (
+                f"SELECT {', '.join(_column(self.table, f) for f in self.fields)}, {total} AS total "
+                f"FROM {_name(self.table)}{where} "
+                f"ORDER BY {_column(self.table, sort_by.value)} {direction}, {_column(self.table, 'id')} {direction} "
+                "LIMIT {} OFFSET {}"
+            )
+
+        return Statement(page(self._total(filters, postgres=False)), page(self._total(filters, postgres=True)))
 
 
 POSTS = ContentStatements(PostTable, Post)

@@ -1,0 +1,150 @@
+"""Unfiltered totals on PostgreSQL: triggers keep row-count deltas, a fold keeps them short
+(migration "row counts", adapters/db/row_counts.py). The sum must equal COUNT(*) at every moment:
+after inserts, deletes, cascades, rollbacks, concurrent writers with folds running, and a TRUNCATE."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.db.repositories import COMMENTS, POSTS, fetch
+from adapters.db.row_counts import fold
+from adapters.db.tables import CommentTable, PostTable
+from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from domain.listing import ListQuery
+from domain.model import Comment, Post, User
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+OWNER = User(id=uuid.uuid4(), username="o", full_name=None, email=None, is_active=True, created_at=T0, updated_at=T0)
+migration = importlib.import_module("piccolo_migrations.blog_2026_11_22t07_20_00_000000")
+
+
+def a_post() -> Post:
+    return Post(id=uuid.uuid4(), owner_id=OWNER.id, content="p", created_at=T0, updated_at=T0)
+
+
+def a_comment(post: Post) -> Comment:
+    return Comment(id=uuid.uuid4(), post_id=post.id, owner_id=OWNER.id, content="c", created_at=T0, updated_at=T0)
+
+
+async def totals() -> tuple[int, int]:
+    """What an unfiltered listing reports for posts and comments."""
+    posts = (await fetch(PostTable, POSTS.count(())))[0][0]
+    comments = (await fetch(CommentTable, COMMENTS.count(())))[0][0]
+    return posts, comments
+
+
+async def counted(engine) -> tuple[int, int]:
+    return await engine.pool.fetchval('SELECT COUNT(*) FROM "post"'), await engine.pool.fetchval(
+        'SELECT COUNT(*) FROM "comment"'
+    )
+
+
+async def pieces(engine, relation: str) -> int:
+    return await engine.pool.fetchval("SELECT COUNT(*) FROM row_count_delta WHERE relation = $1", relation)
+
+
+@pytest.fixture
+def uow(engine) -> PiccoloUnitOfWorkFactory:
+    return PiccoloUnitOfWorkFactory(engine)
+
+
+async def test_the_total_follows_inserts_deletes_cascades_and_rollbacks(engine, uow):
+    posts = [a_post() for _ in range(3)]
+    async with uow() as tx:
+        await tx.users.add_if_absent(OWNER)
+        for post in posts:
+            await tx.posts.add(post)
+        await tx.comments.add(a_comment(posts[0]))
+        await tx.comments.add(a_comment(posts[0]))
+        await tx.comments.add(a_comment(posts[1]))
+        await tx.commit()
+    assert await totals() == (3, 3) == await counted(engine)
+
+    async with uow() as tx:
+        await tx.posts.add(a_post())  # never committed
+    async with uow() as tx:
+        await tx.posts.delete(posts[0].id)  # its two comments go with it (ON DELETE CASCADE)
+        await tx.commit()
+    assert await totals() == (2, 1) == await counted(engine)
+
+    async with uow(read_only=True) as read:
+        items, total = await read.posts.list(ListQuery(limit=1))
+    assert (len(items), total) == (1, 2), "the listing's own statement reports the same total"
+
+
+async def test_folding_keeps_the_sum_and_leaves_one_row(engine, uow):
+    async with uow() as tx:
+        await tx.users.add_if_absent(OWNER)
+        await tx.commit()
+    for _ in range(5):
+        async with uow() as tx:
+            await tx.posts.add(a_post())
+            await tx.commit()
+    assert await pieces(engine, "post") >= 5
+    await fold(engine)
+    assert await pieces(engine, "post") == 1
+    assert await totals() == (5, 0) == await counted(engine)
+    await fold(engine)  # nothing to fold: the row stays as it is
+    assert await pieces(engine, "post") == 1
+    assert await totals() == (5, 0)
+
+
+async def test_concurrent_writers_and_folds_lose_nothing(engine, uow):
+    async with uow() as tx:
+        await tx.users.add_if_absent(OWNER)
+        await tx.commit()
+    created: list[Post] = []
+    deleted: list[Post] = []
+
+    async def writer() -> None:
+        for _ in range(15):
+            post = a_post()
+            async with uow() as tx:
+                await tx.posts.add(post)
+                await tx.commit()
+            created.append(post)
+
+    async def deleter() -> None:
+        for _ in range(10):
+            await asyncio.sleep(0.005)
+            if created:
+                victim = created.pop()
+                async with uow() as tx:
+                    await tx.posts.delete(victim.id)
+                    await tx.commit()
+                deleted.append(victim)
+
+    async def folder() -> None:
+        for _ in range(20):
+            await fold(engine)
+            await asyncio.sleep(0.003)
+
+    await asyncio.gather(*(writer() for _ in range(4)), deleter(), folder(), folder())
+    assert await totals() == await counted(engine)
+    assert deleted, "the deleter ran alongside the writers"
+    assert (await totals())[0] == 60 - len(deleted)
+
+
+async def test_install_sets_the_counts_from_the_tables_and_truncate_resets_them(engine, uow):
+    async with uow() as tx:
+        await tx.users.add_if_absent(OWNER)
+        post = a_post()
+        await tx.posts.add(post)
+        await tx.comments.add(a_comment(post))
+        await tx.commit()
+    await engine.pool.execute("DELETE FROM row_count_delta")  # counts lost, e.g. restored from a dump
+    assert await totals() == (0, 0)
+
+    async with engine.transaction():
+        await migration.install()  # idempotent: what the migration ran, run again
+    assert await totals() == (1, 1) == await counted(engine)
+
+    await engine.pool.execute('TRUNCATE "comment"')
+    assert await totals() == (1, 0) == await counted(engine)
