@@ -82,6 +82,10 @@ config:
 relay:
     python -m app.cli relay
 
+# reset the unfiltered listings' row counts from the tables (PostgreSQL; after a restore or a load with triggers off)
+recount:
+    python -m app.cli recount
+
 # print the OpenFGA authorization model as JSON, for uploading (fga model write / the API)
 fga-model:
     @fga model transform --file adapters/authz/model.fga --output-format json

@@ -46,6 +46,17 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recount(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.db.row_counts import recount
+
+    counts = asyncio.run(_with_database(settings, recount))
+    if not counts:
+        print("SQLite counts rows as it lists them: nothing to recount")
+    else:
+        print("recounted: " + ", ".join(f"{relation} {count:,}" for relation, count in counts.items()))
+    return 0
+
+
 def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.openfga_enabled:
         print("OPENFGA_API_URL is not set: permissions are built in, there is no outbox to relay", file=sys.stderr)
@@ -128,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("roles", nargs="*", help="realm roles, e.g. admin")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     commands.add_parser("relay", help="deliver the pending outbox entries to OpenFGA once, then exit")
+    commands.add_parser("recount", help="reset the unfiltered listings' row counts from the tables (PostgreSQL)")
     maintenance = commands.add_parser("maintenance", help="turn maintenance mode on or off, or show it")
     maintenance.add_argument("state", choices=["on", "off", "status"])
     commands.add_parser("config", help="print the effective settings and where each came from; secrets redacted")
@@ -143,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_token(loaded.settings, args)
     if args.command == "relay":
         return cmd_relay(loaded.settings, args)
+    if args.command == "recount":
+        return cmd_recount(loaded.settings, args)
     if args.command == "maintenance":
         return cmd_maintenance(loaded.settings, args)
     if args.command == "config":

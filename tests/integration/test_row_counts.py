@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.db.repositories import COMMENTS, POSTS, fetch
-from adapters.db.row_counts import fold
+from adapters.db.row_counts import fold, recount
 from adapters.db.tables import CommentTable, PostTable
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from domain.listing import ListQuery
@@ -148,3 +148,26 @@ async def test_install_sets_the_counts_from_the_tables_and_truncate_resets_them(
 
     await engine.pool.execute('TRUNCATE "comment"')
     assert await totals() == (1, 0) == await counted(engine)
+
+
+async def test_recount_resets_drifted_counts_from_the_tables(engine, uow):
+    async with uow() as tx:
+        await tx.users.add_if_absent(OWNER)
+        post = a_post()
+        await tx.posts.add(post)
+        await tx.comments.add(a_comment(post))
+        await tx.commit()
+    await engine.pool.execute("INSERT INTO row_count_delta (relation, delta) VALUES ('post', 41)")  # drifted
+    assert await totals() == (42, 1)
+    assert await recount(engine) == {"post": 1, "comment": 1}
+    assert await totals() == (1, 1) == await counted(engine)
+
+
+def test_just_recount(db_url, monkeypatch, capsys):
+    from app import cli
+
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert cli.main(["migrate"]) == 0
+    assert cli.main(["recount"]) == 0
+    assert "recounted: post " in capsys.readouterr().out

@@ -1,0 +1,66 @@
+"""What an unfiltered listing's page and total cost as the table grows:
+`uv run python -m benchmarks.totals [--posts 10000,100000,1000000]`.
+
+For each size: a fresh database (seeded by COPY, one comment per post, then VACUUM ANALYZE), the
+first page of `GET /v1/posts` with its total, 200 times, once with the `COUNT(*)` subquery that
+SQLite still uses and once with PostgreSQL's sum of row-count deltas (migration "row counts").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+
+import asyncpg
+
+from adapters.db.repositories import POSTS
+from benchmarks import seed
+from benchmarks.bench import DEFAULT_SERVER
+from domain.listing import SortField, SortOrder
+
+CALLS = 200
+
+
+async def measure(server: str, posts: int) -> dict[str, float]:
+    url = await seed.create_database(server)
+    try:
+        await seed.migrate_database(url)
+        await seed.seed(url, posts=posts, comments_per_post=1)
+        page = POSTS.page((), SortField.updated_at, SortOrder.desc)
+        variants = {
+            "COUNT(*)": page.template.format("$1", "$2"),  # unfiltered: limit and offset only
+            "sum of deltas": page.postgres,
+        }
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute("VACUUM ANALYZE")
+            found = {}
+            for name, sql in variants.items():
+                for _ in range(20):  # warm the plan and the cache
+                    await connection.fetch(sql, 20, 0)
+                started = time.perf_counter()
+                for _ in range(CALLS):
+                    await connection.fetch(sql, 20, 0)
+                found[name] = (time.perf_counter() - started) / CALLS * 1000
+            return found
+        finally:
+            await connection.close()
+    finally:
+        await seed.drop_database(server, url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.totals", description=__doc__)
+    parser.add_argument("--posts", default="10000,100000,1000000", help="comma-separated table sizes")
+    args = parser.parse_args()
+    server = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
+    print("| posts | COUNT(*) subquery | sum of deltas |\n| ---: | ---: | ---: |")
+    for posts in (int(n) for n in args.posts.split(",")):
+        found = asyncio.run(measure(server, posts))
+        print(f"| {posts:,} | {found['COUNT(*)']:.2f} ms | {found['sum of deltas']:.2f} ms |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
