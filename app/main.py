@@ -80,11 +80,11 @@ def _freeze_startup_heap() -> None:
     """Once per process, when start-up is done: collect, then move every object alive into the
     garbage collector's permanent generation (``gc.freeze``).
 
-    The worker holds a few hundred thousand long-lived objects (Litestar, Piccolo, pydantic,
+    The worker holds a few hundred thousand long-lived objects (Litestar, Piccolo, msgspec types,
     the routes and signature models). A full collection scanned them all: 70-80 ms with the GIL
     held, every request in flight waiting behind it, the p99 of a 10 ms request. Frozen, they are
     never scanned again; what requests allocate is collected as before. Measured in
-    benchmarks/README.md ("Garbage collection"). Once per process, so that a test session
+    benchmarks/README.md ("Second round", item 3). Once per process, so that a test session
     building many apps does not pin each one's garbage."""
     global _heap_frozen
     if not _heap_frozen:
