@@ -82,6 +82,10 @@ config:
 relay:
     python -m app.cli relay
 
+# queue the owner tuple of every existing post and comment for OpenFGA (after turning OpenFGA on)
+backfill-permissions:
+    python -m app.cli backfill-permissions
+
 # reset the unfiltered listings' row counts from the tables (PostgreSQL; after a restore or a load with triggers off)
 recount:
     python -m app.cli recount

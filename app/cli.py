@@ -84,6 +84,23 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if result.failed == 0 else 1
 
 
+def cmd_backfill_permissions(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.openfga_enabled:
+        print("OPENFGA_API_URL is not set: permissions are built in, there is nothing to backfill", file=sys.stderr)
+        return 2
+    from adapters.db.outbox import OutboxStore
+
+    async def enqueue(engine):  # type: ignore[no-untyped-def]
+        return await OutboxStore(engine).enqueue_owners(SystemClock().now())
+
+    counts = asyncio.run(_with_database(settings, enqueue))
+    print(
+        f"queued the owner tuples of {counts['post']:,} post(s) and {counts['comment']:,} comment(s); "
+        "the running service's relay delivers them (or run `just relay`)"
+    )
+    return 0
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.dev_auth:
         print("OIDC_ISSUER is set: get tokens from the identity provider, not from `just token`", file=sys.stderr)
@@ -139,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("roles", nargs="*", help="realm roles, e.g. admin")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     commands.add_parser("relay", help="deliver the pending outbox entries to OpenFGA once, then exit")
+    commands.add_parser(
+        "backfill-permissions", help="queue the owner tuple of every existing post and comment for OpenFGA"
+    )
     commands.add_parser("recount", help="reset the unfiltered listings' row counts from the tables (PostgreSQL)")
     maintenance = commands.add_parser("maintenance", help="turn maintenance mode on or off, or show it")
     maintenance.add_argument("state", choices=["on", "off", "status"])
@@ -155,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_token(loaded.settings, args)
     if args.command == "relay":
         return cmd_relay(loaded.settings, args)
+    if args.command == "backfill-permissions":
+        return cmd_backfill_permissions(loaded.settings, args)
     if args.command == "recount":
         return cmd_recount(loaded.settings, args)
     if args.command == "maintenance":

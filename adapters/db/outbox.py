@@ -15,6 +15,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
 from adapters.db.tables import OutboxTable
 from domain.ports import Clock, RelationChange
@@ -28,6 +29,17 @@ _FIRST_PENDING_OF_ITS_OBJECT = WhereRaw(
     " AND earlier.delivered_at IS NULL AND earlier.id < relation_outbox.id)"
 )
 _ERROR_TEXT_LIMIT = 1000
+
+# kind → (its count, the insert of an owner tuple per row): the backfill (fixed table names).
+_OWNERS = {
+    kind: (
+        f'SELECT COUNT(*) AS n FROM "{kind}"',  # noqa: S608
+        "INSERT INTO relation_outbox (op, subject, relation, object, created_at, next_attempt_at, attempts) "  # noqa: S608
+        f"SELECT 'write', 'user:' || CAST(owner_id AS TEXT), 'owner', '{kind}:' || CAST(id AS TEXT), {{}}, {{}}, 0 "
+        f'FROM "{kind}"',
+    )
+    for kind in ("post", "comment")
+}
 
 
 class OutboxEntry(msgspec.Struct, frozen=True):
@@ -137,6 +149,21 @@ class OutboxStore:
             row = await t.select(t.created_at).where(t.delivered_at.is_null()).order_by(t.id).first()
             oldest = row["created_at"] if row else None
         return Backlog(pending=pending, oldest_created_at=oldest)
+
+    async def enqueue_owners(self, now: datetime) -> dict[str, int]:
+        """Queue an owner tuple for every post and comment that exists, e.g. when OpenFGA is turned on
+        for a database that has content already; returns how many per kind. Delivering a tuple
+        OpenFGA already holds counts as delivered, so running this twice is harmless. On PostgreSQL
+        writers to the two tables wait for it (a SHARE lock): a post deleted meanwhile would
+        otherwise have its queued delete overtaken by the write queued here."""
+        counts: dict[str, int] = {}
+        async with self._transaction():
+            if isinstance(self._engine, PostgresEngine):
+                await self._engine.run_ddl('LOCK TABLE "post", "comment" IN SHARE MODE')
+            for kind, (count, enqueue) in _OWNERS.items():
+                counts[kind] = (await self._engine.run_querystring(QueryString(count)))[0]["n"]
+                await self._engine.run_querystring(QueryString(enqueue, now, now))
+        return counts
 
     async def purge(self, delivered_before: datetime) -> None:
         await t.delete().where(t.delivered_at < delivered_before)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +85,44 @@ def test_just_fga_model_prints_the_model_as_json():
     result = run(str(just), "fga-model", env={"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == AUTHORIZATION_MODEL
+
+
+async def test_backfill_queues_every_owner_tuple_and_the_relay_delivers_them(engine, db_url, fga):
+    """Content written while permissions were built in (no outbox), then OpenFGA turned on."""
+    from datetime import UTC, datetime
+
+    from domain.model import Comment, Post, User
+
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    alice = User(uuid.uuid4(), "alice", None, None, True, t0, t0)
+    post = Post(id=uuid.uuid4(), owner_id=alice.id, content="p", created_at=t0, updated_at=t0)
+    comment = Comment(id=uuid.uuid4(), post_id=post.id, owner_id=alice.id, content="c", created_at=t0, updated_at=t0)
+    async with PiccoloUnitOfWorkFactory(engine)() as tx:  # the built-in authorizer's factory: no outbox
+        await tx.users.add_if_absent(alice)
+        await tx.posts.add(post)
+        await tx.comments.add(comment)
+        await tx.commit()
+    env = {"DATABASE_URL": db_url, **openfga_env(fga)}
+
+    backfill = run(sys.executable, "-m", "app.cli", "backfill-permissions", env=env)
+    assert backfill.returncode == 0, backfill.stderr
+    assert "owner tuples of 1 post(s) and 1 comment(s)" in backfill.stdout
+    relay = run(sys.executable, "-m", "app.cli", "relay", env=env)
+    assert relay.returncode == 0, relay.stderr
+    expected = {
+        (f"user:{alice.id}", "owner", f"post:{post.id}"),
+        (f"user:{alice.id}", "owner", f"comment:{comment.id}"),
+    }
+    assert fga.tuples == expected
+
+    again = run(sys.executable, "-m", "app.cli", "backfill-permissions", env=env)  # harmless twice
+    assert again.returncode == 0, again.stderr
+    assert run(sys.executable, "-m", "app.cli", "relay", env=env).returncode == 0
+    assert fga.tuples == expected
+
+
+def test_backfill_without_openfga_says_there_is_nothing_to_backfill(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    result = run(sys.executable, "-m", "app.cli", "backfill-permissions", env=env)
+    assert result.returncode == 2
+    assert "nothing to backfill" in result.stderr
