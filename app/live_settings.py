@@ -56,10 +56,6 @@ class SettingsStore:
         """The last validated settings from every source (restart-only keys included), with their layers."""
         return self._loaded
 
-    @property
-    def live_keys(self) -> frozenset[str]:
-        return frozenset(self._live)
-
     def declare_live(self, *keys: str) -> None:
         """These keys take effect without a restart: code reads them from ``current`` on each use."""
         unknown = [key for key in keys if key not in _ATTRIBUTES]

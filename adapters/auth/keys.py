@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 from typing import Protocol
 
-from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 type PublicKey = RSAKey | ECKey | OKPKey
 
@@ -39,16 +39,6 @@ class KeySource(Protocol):
     async def close(self) -> None:
         """Release what ``start`` opened."""
         ...
-
-
-def index_key_set(key_set: KeySet) -> dict[str, PublicKey]:
-    """Public signing keys by kid. Keys without a kid or meant for encryption are left out."""
-    keys: dict[str, PublicKey] = {}
-    for key in key_set.keys:
-        kid = key.kid
-        if kid and key.get("use", "sig") == "sig" and isinstance(key, RSAKey | ECKey | OKPKey):
-            keys[kid] = key
-    return keys
 
 
 class DevKeys:
