@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,7 @@ from adapters.clock import SystemClock
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database, pool_stats
 from adapters.db.outbox import OutboxStore, PiccoloOutbox
-from adapters.db.row_counts import folding
+from adapters.db.row_counts import fold_forever
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app import logging as app_logging
 from app.http.cors import CorsPolicy
@@ -348,7 +348,8 @@ async def running(container: Container) -> AsyncIterator[None]:
             applied = await migrate(engine)
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
-        await stack.enter_async_context(folding(engine))  # keeps unfiltered listing totals O(1)
+        # Keeps the unfiltered listings' totals short sums (PostgreSQL; returns at once on SQLite).
+        await stack.enter_async_context(_in_background(fold_forever(engine), "row-count-fold"))
         keys = container[KeySource]  # type: ignore[type-abstract]
         await keys.start()  # dev keys: read or generate; OIDC: discovery + JWKS, or an error naming the URL
         stack.push_async_callback(keys.close)
@@ -371,14 +372,23 @@ async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIte
 
     source = ConsulKV(settings.consul_url, settings.consul_token, settings.consul_prefix)
     store.declare_live("CONSUL_POLL_SECONDS", "CONSUL_TIMEOUT_SECONDS")  # follow() reads them per query
-    watcher = asyncio.create_task(follow(store, source), name="consul-settings")
+    try:
+        async with _in_background(follow(store, source), "consul-settings"):
+            yield
+    finally:
+        await source.aclose()
+
+
+@asynccontextmanager
+async def _in_background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[None]:
+    """Run ``work`` as a task while the block runs; cancel it and wait for it at the end."""
+    task = asyncio.create_task(work, name=name)
     try:
         yield
     finally:
-        watcher.cancel()
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-        await source.aclose()
+            await task
 
 
 async def _start_openfga(container: Container, stack: AsyncExitStack) -> None:

@@ -11,9 +11,7 @@ rows that fold already took. Nothing to do on SQLite, which counts with ``COUNT(
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -60,22 +58,11 @@ async def fold(engine: Engine) -> None:  # type: ignore[type-arg]
             await connection.execute(_FOLD, relation)
 
 
-@contextlib.asynccontextmanager
-async def folding(engine: Engine, every: float = FOLD_EVERY_SECONDS) -> AsyncIterator[None]:  # type: ignore[type-arg]
-    """Fold in the background while the app runs (PostgreSQL only)."""
+async def fold_forever(engine: Engine, every: float = FOLD_EVERY_SECONDS) -> None:  # type: ignore[type-arg]
+    """Fold every ``every`` seconds, for as long as the app runs (app.container runs it in the
+    background); returns at once on SQLite."""
     if not isinstance(engine, PostgresEngine):
-        yield
         return
-    task = asyncio.create_task(_fold_forever(engine, every), name="row-count-fold")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _fold_forever(engine: Engine, every: float) -> None:  # type: ignore[type-arg]
     while True:
         await asyncio.sleep(every)
         try:
