@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from adapters.auth.keys import DevKeys
@@ -63,7 +63,6 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     # Imported here: the OpenFGA SDK and the container are heavy, and the other commands need neither.
     from adapters.authz.openfga import OpenFga
-    from adapters.clock import SystemClock
     from app.container import make_relay, openfga_config
 
     async def drain(engine):  # type: ignore[no-untyped-def]
@@ -150,41 +149,37 @@ def cmd_config(settings: Settings, args: argparse.Namespace, loaded_sources: Map
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser("migrate", help="apply pending database migrations").set_defaults(run=cmd_migrate)
     token = commands.add_parser("token", help="print a development bearer token")
     token.add_argument("username")
     token.add_argument("roles", nargs="*", help="realm roles, e.g. admin")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
-    commands.add_parser("relay", help="deliver the pending outbox entries to OpenFGA once, then exit")
+    token.set_defaults(run=cmd_token)
+    commands.add_parser("relay", help="deliver the pending outbox entries to OpenFGA once, then exit").set_defaults(
+        run=cmd_relay
+    )
     commands.add_parser(
         "backfill-permissions", help="queue the owner tuple of every existing post and comment for OpenFGA"
-    )
-    commands.add_parser("recount", help="reset the unfiltered listings' row counts from the tables (PostgreSQL)")
+    ).set_defaults(run=cmd_backfill_permissions)
+    commands.add_parser(
+        "recount", help="reset the unfiltered listings' row counts from the tables (PostgreSQL)"
+    ).set_defaults(run=cmd_recount)
     maintenance = commands.add_parser("maintenance", help="turn maintenance mode on or off, or show it")
     maintenance.add_argument("state", choices=["on", "off", "status"])
-    commands.add_parser("config", help="print the effective settings and where each came from; secrets redacted")
+    maintenance.set_defaults(run=cmd_maintenance)
+    commands.add_parser(
+        "config", help="print the effective settings and where each came from; secrets redacted"
+    ).set_defaults(run=cmd_config)
     args = parser.parse_args(argv)
     try:
         loaded = load_startup_settings()
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "migrate":
-        return cmd_migrate(loaded.settings, args)
-    if args.command == "token":
-        return cmd_token(loaded.settings, args)
-    if args.command == "relay":
-        return cmd_relay(loaded.settings, args)
-    if args.command == "backfill-permissions":
-        return cmd_backfill_permissions(loaded.settings, args)
-    if args.command == "recount":
-        return cmd_recount(loaded.settings, args)
-    if args.command == "maintenance":
-        return cmd_maintenance(loaded.settings, args)
-    if args.command == "config":
+    run: Callable[..., int] = args.run
+    if run is cmd_config:  # it shows where each value came from, not just the values
         return cmd_config(loaded.settings, args, redacted(loaded))
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return run(loaded.settings, args)
 
 
 if __name__ == "__main__":
