@@ -39,6 +39,7 @@ from pathlib import Path
 
 from benchmarks import profile, seed
 from benchmarks.scenarios import SCENARIOS, SOAK, Scenario
+from tests.support import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -405,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     url = asyncio.run(seed.create_database(server_url))
     servers: list[Server] = []
     try:
-        asyncio.run(seed.migrate_database(url))
+        asyncio.run(databases.migrate_database(url))
         counts = asyncio.run(seed.seed(url))
         print(f"  seeded {counts} in {time.monotonic() - started:.1f} s", flush=True)
 

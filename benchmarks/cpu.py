@@ -24,6 +24,7 @@ from typing import Any
 
 from benchmarks import seed
 from benchmarks.bench import DEFAULT_SERVER
+from tests.support import databases
 
 POSTS = 2000
 
@@ -70,7 +71,7 @@ async def measure(target: str, scenario: str, requests: int, concurrency: int, p
     """Seconds of CPU per request."""
     url = await seed.create_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER))
     try:
-        await seed.migrate_database(url)
+        await databases.migrate_database(url)
         await seed.seed(url, posts=POSTS)
         var_dir = Path(tempfile.mkdtemp(prefix="blog-cpu-"))
         os.environ.update(DATABASE_URL=url, VAR_DIR=str(var_dir), DB_AUTO_MIGRATE="false")

@@ -13,8 +13,6 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from adapters.auth.minting import dev_subject
-from adapters.db.engine import make_engine
-from adapters.db.lifecycle import close_database, migrate, open_database
 from tests.support import databases
 
 BENCH_USER = "bench"
@@ -49,15 +47,6 @@ async def drop_database(server_url: str, url: str) -> None:
     if not name.startswith("bench_blog_"):
         raise ValueError(f"refusing to drop {name!r}: not a benchmark database")
     await databases.drop_postgres_database(url, server_url)
-
-
-async def migrate_database(url: str) -> None:
-    engine = make_engine(url)
-    await open_database(engine, pool_min=1, pool_max=2, statement_timeout_ms=60_000, acquire_timeout_ms=5_000)
-    try:
-        await migrate(engine)
-    finally:
-        await close_database(engine)
 
 
 async def seed(url: str, *, posts: int = POSTS, comments_per_post: int = COMMENTS_PER_POST) -> dict[str, int]:

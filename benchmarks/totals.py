@@ -19,6 +19,7 @@ from adapters.db.repositories import POSTS
 from benchmarks import seed
 from benchmarks.bench import DEFAULT_SERVER
 from domain.listing import SortField, SortOrder
+from tests.support import databases
 
 CALLS = 200
 
@@ -26,7 +27,7 @@ CALLS = 200
 async def measure(server: str, posts: int) -> dict[str, float]:
     url = await seed.create_database(server)
     try:
-        await seed.migrate_database(url)
+        await databases.migrate_database(url)
         await seed.seed(url, posts=posts, comments_per_post=1)
         page = POSTS.page((), SortField.updated_at, SortOrder.desc)
         variants = {

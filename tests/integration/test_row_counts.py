@@ -51,14 +51,26 @@ async def pieces(engine, relation: str) -> int:
 
 
 @pytest.fixture
-def uow(engine) -> PiccoloUnitOfWorkFactory:
-    return PiccoloUnitOfWorkFactory(engine)
+async def uow(engine) -> PiccoloUnitOfWorkFactory:
+    """A unit-of-work factory on a database where OWNER exists."""
+    factory = PiccoloUnitOfWorkFactory(engine)
+    async with factory() as tx:
+        await tx.users.add_if_absent(OWNER)
+        await tx.commit()
+    return factory
+
+
+async def a_post_with_a_comment(uow: PiccoloUnitOfWorkFactory) -> None:
+    async with uow() as tx:
+        post = a_post()
+        await tx.posts.add(post)
+        await tx.comments.add(a_comment(post))
+        await tx.commit()
 
 
 async def test_the_total_follows_inserts_deletes_cascades_and_rollbacks(engine, uow):
     posts = [a_post() for _ in range(3)]
     async with uow() as tx:
-        await tx.users.add_if_absent(OWNER)
         for post in posts:
             await tx.posts.add(post)
         await tx.comments.add(a_comment(posts[0]))
@@ -80,9 +92,6 @@ async def test_the_total_follows_inserts_deletes_cascades_and_rollbacks(engine, 
 
 
 async def test_folding_keeps_the_sum_and_leaves_one_row(engine, uow):
-    async with uow() as tx:
-        await tx.users.add_if_absent(OWNER)
-        await tx.commit()
     for _ in range(5):
         async with uow() as tx:
             await tx.posts.add(a_post())
@@ -97,9 +106,6 @@ async def test_folding_keeps_the_sum_and_leaves_one_row(engine, uow):
 
 
 async def test_concurrent_writers_and_folds_lose_nothing(engine, uow):
-    async with uow() as tx:
-        await tx.users.add_if_absent(OWNER)
-        await tx.commit()
     created: list[Post] = []
     deleted: list[Post] = []
 
@@ -133,12 +139,7 @@ async def test_concurrent_writers_and_folds_lose_nothing(engine, uow):
 
 
 async def test_install_sets_the_counts_from_the_tables_and_truncate_resets_them(engine, uow):
-    async with uow() as tx:
-        await tx.users.add_if_absent(OWNER)
-        post = a_post()
-        await tx.posts.add(post)
-        await tx.comments.add(a_comment(post))
-        await tx.commit()
+    await a_post_with_a_comment(uow)
     await engine.pool.execute("DELETE FROM row_count_delta")  # counts lost, e.g. restored from a dump
     assert await totals() == (0, 0)
 
@@ -151,12 +152,7 @@ async def test_install_sets_the_counts_from_the_tables_and_truncate_resets_them(
 
 
 async def test_recount_resets_drifted_counts_from_the_tables(engine, uow):
-    async with uow() as tx:
-        await tx.users.add_if_absent(OWNER)
-        post = a_post()
-        await tx.posts.add(post)
-        await tx.comments.add(a_comment(post))
-        await tx.commit()
+    await a_post_with_a_comment(uow)
     await engine.pool.execute("INSERT INTO row_count_delta (relation, delta) VALUES ('post', 41)")  # drifted
     assert await totals() == (42, 1)
     assert await recount(engine) == {"post": 1, "comment": 1}

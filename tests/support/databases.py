@@ -61,21 +61,28 @@ async def reset(engine: Engine) -> None:  # type: ignore[type-arg]
         await engine.run_ddl(f'DELETE FROM "{table._meta.tablename}"')
 
 
+async def migrate_database(url: str, *, statement_timeout_ms: int = 60_000) -> None:
+    """Apply every migration to the database ``url`` names (the benchmarks use it too)."""
+    from adapters.db.engine import make_engine
+    from adapters.db.lifecycle import close_database, migrate, open_database
+
+    engine = make_engine(url)
+    await open_database(
+        engine, pool_min=1, pool_max=2, statement_timeout_ms=statement_timeout_ms, acquire_timeout_ms=5000
+    )
+    try:
+        await migrate(engine)
+    finally:
+        await close_database(engine)
+
+
 @asynccontextmanager
 async def fresh_migrated(tmp_path: Path, *, postgres: bool) -> AsyncIterator[str]:
     """A database of its own with every migration applied: on the TEST_DATABASE_URL server when
     ``postgres`` (created and dropped here), else a SQLite file under ``tmp_path``."""
-    from adapters.db.engine import make_engine
-    from adapters.db.lifecycle import close_database, migrate, open_database
-
     url = await create_postgres_database("test_fresh") if postgres else f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     try:
-        engine = make_engine(url)
-        await open_database(engine, pool_min=1, pool_max=2, statement_timeout_ms=5000, acquire_timeout_ms=2000)
-        try:
-            await migrate(engine)
-        finally:
-            await close_database(engine)
+        await migrate_database(url)
         yield url
     finally:
         if postgres:
