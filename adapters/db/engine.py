@@ -8,8 +8,6 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
-from adapters.db.tables import TABLES
-
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite:")
@@ -36,6 +34,9 @@ def make_engine(url: str, *, statement_timeout_ms: int = 5000) -> Engine:  # typ
 
 
 def bind_tables(engine: Engine) -> None:  # type: ignore[type-arg]
-    """Point every table at ``engine`` (instead of piccolo_conf's), so tests can run their own."""
+    """Point every table at ``engine`` (instead of piccolo_conf's): Piccolo's own queries (the outbox,
+    migrations) then run on it, and tests can run their own engine."""
+    from adapters.db.piccolo_app import TABLES  # it imports every module of the package, this one included
+
     for table in TABLES:
         table._meta.db = engine

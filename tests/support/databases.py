@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from piccolo.engine.base import Engine
 
-from adapters.db.tables import TABLES
+from adapters.db.piccolo_app import TABLES
 
 
 def server_url() -> str | None:
