@@ -27,6 +27,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
+from adapters.db.errors import as_unavailable
 from domain.listing import Page, SortOrder
 
 type Row = Sequence[Any]
@@ -52,14 +53,20 @@ class Statement:
 
 
 async def fetch(engine: Engine, statement: Statement, *args: Any) -> list[Row]:  # type: ignore[type-arg]
-    """Run ``statement`` in the current transaction, if any; rows come back as sequences in SELECT order."""
-    if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        transaction = engine.current_transaction.get()
-        if transaction is not None:
-            return await transaction.connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
-        async with engine.pool.acquire() as connection:
-            return await connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
-    rows = await engine.run_querystring(QueryString(statement._template, *(args[i] for i in statement._order)))
+    """Run ``statement`` in the current transaction, if any; rows come back as sequences in SELECT order.
+    A database that does not answer raises ``DependencyUnavailable`` (adapters/db/errors.py)."""
+    try:
+        if isinstance(engine, PostgresEngine) and engine.pool is not None:
+            transaction = engine.current_transaction.get()
+            if transaction is not None:
+                return await transaction.connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
+            async with engine.pool.acquire() as connection:
+                return await connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
+        rows = await engine.run_querystring(QueryString(statement._template, *(args[i] for i in statement._order)))
+    except Exception as exc:
+        if (unavailable := as_unavailable(exc)) is not None:
+            raise unavailable from exc
+        raise
     return [tuple(row.values()) if isinstance(row, dict) else row for row in rows]
 
 
