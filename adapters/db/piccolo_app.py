@@ -1,31 +1,23 @@
-"""The Piccolo app "blog": its tables and its migrations (the top-level piccolo_migrations/).
+"""The Piccolo app "blog", for Piccolo's CLI and the migration runner: its tables and its migrations
+(the top-level piccolo_migrations/).
 
-Every ``Table`` defined in a module of this package is found here (Piccolo's ``table_finder``): a
-new resource's module with its table needs no registration. Piccolo's CLI reads this through
-piccolo_conf.py (``uv run piccolo migrations new blog --auto``); the app, through ``TABLES``.
+The tables are every ``Table`` defined in a module of this package (``adapters.db.engine.tables``):
+a new resource's module needs no registration. ``uv run piccolo migrations new blog --auto`` finds
+them through piccolo_conf.py.
 """
 
 from __future__ import annotations
 
-import pkgutil
 from pathlib import Path
 
-from piccolo.conf.apps import AppConfig, table_finder
-from piccolo.table import Table, sort_table_classes
+from piccolo.conf.apps import AppConfig
 
-_PACKAGE = Path(__file__).resolve().parent
-
-# Parents before children (by foreign key): the order to create them in, and the reverse to empty them.
-TABLES: list[type[Table]] = sort_table_classes(
-    table_finder(
-        [f"adapters.db.{module.name}" for module in pkgutil.iter_modules([str(_PACKAGE)])], exclude_imported=True
-    )
-)
+from adapters.db.engine import tables
 
 APP_CONFIG = AppConfig(
     app_name="blog",
-    migrations_folder_path=str(_PACKAGE.parents[1] / "piccolo_migrations"),
-    table_classes=TABLES,
+    migrations_folder_path=str(Path(__file__).resolve().parents[2] / "piccolo_migrations"),
+    table_classes=tables(),
     migration_dependencies=[],
     commands=[],
 )
