@@ -27,6 +27,10 @@ serve:
 test *args:
     pytest {{args}}
 
+# rewrite tests/snapshots/sql/ from the statements in adapters/db/ (review the diff, then commit it)
+sql-snapshot:
+    python -m tests.support.sql_snapshot
+
 # lint, format check, types, the layer contract, then the dependency audit
 lint: && audit
     ruff check .

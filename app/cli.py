@@ -17,11 +17,12 @@ from adapters.auth.minting import mint_dev_token
 from adapters.clock import SystemClock
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
+from adapters.db.service_context import PiccoloServiceContextRepository
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
-from app.container import load_startup_settings
 from app.settings import Settings, SettingsError, redacted
+from app.startup_settings import load_startup_settings
 from domain.errors import DependencyUnavailable
-from domain.model import ServiceContext
+from domain.service_context import ServiceContext
 from domain.use_cases.service_context import GetServiceContext, SetMaintenance
 
 
@@ -63,7 +64,7 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     # Imported here: the OpenFGA SDK and the container are heavy, and the other commands need neither.
     from adapters.authz.openfga import OpenFga
-    from app.container import make_relay, openfga_config
+    from app.factories import make_relay, openfga_config
 
     async def drain(engine):  # type: ignore[no-untyped-def]
         fga = OpenFga(openfga_config(settings))
@@ -119,10 +120,12 @@ def cmd_maintenance(settings: Settings, args: argparse.Namespace) -> int:
     """Same effect as PATCH /v1/service-context, recorded with ``updated_by`` null (the operator)."""
 
     async def work(engine) -> ServiceContext:  # type: ignore[no-untyped-def]
-        uow = PiccoloUnitOfWorkFactory(engine)
+        contexts = PiccoloServiceContextRepository(engine)
         if args.state == "status":
-            return await GetServiceContext(uow)()
-        return await SetMaintenance(uow, SystemClock()).by_operator(args.state == "on")
+            return await GetServiceContext(contexts)()
+        return await SetMaintenance(PiccoloUnitOfWorkFactory(engine), contexts, SystemClock()).by_operator(
+            args.state == "on"
+        )
 
     try:
         context = asyncio.run(_with_database(settings, work))

@@ -13,23 +13,21 @@ from litestar import Litestar, Router
 from litestar.types import ASGIApp, Scope, Send
 
 from app import logging as app_logging
-from app.container import build_container, litestar_dependencies, load_startup_settings, running
+from app.container import build_container
 from app.http.auth import bearer_auth
-from app.http.controllers.comments import CommentController
-from app.http.controllers.health import HealthController
 from app.http.controllers.metrics import metrics_route
-from app.http.controllers.posts import PostController
-from app.http.controllers.service_context import ServiceContextController
-from app.http.controllers.users import UserController
-from app.http.controllers.webhooks import KeycloakWebhookController
 from app.http.cors import CorsPolicy, LiveCORSMiddleware
+from app.http.dependencies import dependencies
 from app.http.docs import docs_assets_router, openapi_config
 from app.http.hardening import BoundedRequest
 from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
+from app.lifecycle import running
 from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_check
 from app.metrics import Metrics
+from app.routes import API, OPEN
 from app.settings import Settings
+from app.startup_settings import load_startup_settings
 from domain.ports import TokenVerifier
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -114,20 +112,10 @@ def create_app(container: Container | None = None) -> ServiceApp:
             _freeze_startup_heap()
             yield
 
-    api = Router(
-        path="/",
-        route_handlers=[UserController, PostController, CommentController, ServiceContextController],
-        middleware=[bearer_auth(container[TokenVerifier])],  # type: ignore[type-abstract]
-    )
+    api = Router(path="/", route_handlers=API, middleware=[bearer_auth(container[TokenVerifier])])
     app = ServiceApp(
-        route_handlers=[
-            api,
-            HealthController,
-            docs_assets_router(),
-            KeycloakWebhookController,
-            *([metrics_route(metrics)] if metrics else []),
-        ],
-        dependencies=litestar_dependencies(container),
+        route_handlers=[api, *OPEN, docs_assets_router(), *([metrics_route(metrics)] if metrics else [])],
+        dependencies=dependencies(container, [*API, *OPEN]),
         middleware=[maintenance_check(container[MaintenanceGate])],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(settings.prefix, _version()),

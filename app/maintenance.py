@@ -5,8 +5,8 @@ The flag lives in the database (domain/use_cases/service_context.py) so that eve
 agrees; reading it on every request would cost a query each, so each process keeps the last value
 for ``MAINTENANCE_CACHE_SECONDS``. A change made anywhere is therefore seen everywhere within that
 bound (plus one query's time). Routes that must keep working during maintenance carry
-``opt={"maintenance_exempt": True}`` (health, docs, metrics, /v1/service-context, the webhook):
-the guard then costs one dict lookup.
+``opt={EXEMPT: True}`` (health, docs, metrics, /v1/service-context, the webhook): the guard then
+costs one dict lookup.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class MaintenanceGate:
     Refreshes are single-flight: when the value is stale, the first caller starts one read and
     every concurrent caller awaits that same read. If the read fails or times out, the last known
     value stays (for another TTL) rather than failing the request or flapping. ``ttl`` may be
-    changed while running: the composition root subscribes it to MAINTENANCE_CACHE_SECONDS.
+    changed while running (MAINTENANCE_CACHE_SECONDS: app.factories.maintenance_gate subscribes it).
     """
 
     def __init__(

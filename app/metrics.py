@@ -4,8 +4,8 @@
   ``method``, ``route`` (the route template, ``unmatched`` for 404s without a route) and ``status``.
 - ``db_pool_connections`` (``state`` = ``in_use`` / ``idle``) and ``db_pool_max_connections``:
   the asyncpg pool of this process (absent on SQLite, which has no pool).
-- Gauges registered by the composition root with ``add_gauge(name, help, read)``: ``read`` is an
-  async callable awaited at scrape time (bounded), e.g. the outbox backlog once there is an outbox.
+- Gauges registered where the metrics are built (app/factories.py) with ``add_gauge(name, help,
+  read)``: ``read`` is an async callable awaited at scrape time (bounded), e.g. the outbox backlog.
 - Process metrics (CPU, memory, open files, GC) of this process.
 
 Each process has its own registry: with several Granian workers (``WEB_CONCURRENCY`` > 1) a

@@ -8,8 +8,6 @@ from typing import Any
 
 import msgspec
 
-from adapters.db.lifecycle import ping
-
 READY_TIMEOUT_SECONDS = 2.0
 
 
@@ -23,15 +21,15 @@ class ReadinessReport(msgspec.Struct):
 
 
 class Readiness:
-    """The database must answer; extra reporters (e.g. the outbox backlog) add details."""
+    """The database must answer ``ping(timeout)``; extra reporters (e.g. the outbox backlog) add details."""
 
-    def __init__(self, engine: Any) -> None:
-        self._engine = engine
+    def __init__(self, ping: Callable[[float], Awaitable[None]]) -> None:
+        self._ping = ping
         self.reporters: list[Callable[[], Awaitable[dict[str, Any]]]] = []
 
     async def check(self) -> ReadinessReport:
         try:
-            await ping(self._engine, READY_TIMEOUT_SECONDS)
+            await self._ping(READY_TIMEOUT_SECONDS)
         except Exception:
             return ReadinessReport(ok=False, reason="the database is unreachable", details={"database": "down"})
         details: dict[str, Any] = {"database": "ok"}

@@ -28,7 +28,7 @@ from joserfc.jwk import KeySet, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
 from adapters.auth.keys import DEV_ISSUER
-from adapters.db.repositories import COMMENTS, POSTS, USER_GET
+from adapters.db import comments, posts, users
 from app.http.schemas import CommentOut, CommentPage, ContentIn, PostOut, PostPage
 from domain.listing import SortField, SortOrder
 from domain.model import CONTENT_MAX_LENGTH
@@ -43,9 +43,11 @@ class HttpError(Exception):
 _encode = msgspec.json.Encoder().encode
 _decode_content = msgspec.json.Decoder(ContentIn).decode
 _JSON = (b"content-type", b"application/json")
-# The service's own statements (adapters/db/repositories.py), in their asyncpg form: the same SQL.
-_POST_PAGE = POSTS.page((), SortField.updated_at, SortOrder.desc).postgres
-_COMMENT_PAGE = COMMENTS.page(("post_id",), SortField.updated_at, SortOrder.desc).postgres
+# The service's own statements (adapters/db/posts.py, ...), in their asyncpg form: the same SQL.
+_POST_PAGE = posts.LISTING.page_statement((), SortField.updated_at, SortOrder.desc).postgres
+_POST_COUNT = posts.LISTING.count_statement(()).postgres
+_COMMENT_PAGE = comments.LISTING.page_statement(("post_id",), SortField.updated_at, SortOrder.desc).postgres
+_COMMENT_COUNT = comments.LISTING.count_statement(("post_id",)).postgres
 
 
 def load_public_keys(var_dir: Path) -> KeySet:
@@ -93,7 +95,7 @@ class Ceiling:
 
     async def get_post(self, post_id: uuid.UUID) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         assert self.pool is not None
-        row = await self.pool.fetchrow(POSTS.get.postgres, post_id)
+        row = await self.pool.fetchrow(posts.GET.postgres, post_id)
         if row is None:
             raise HttpError(404, "no such post")
         return 200, _encode(PostOut(*row)), [(b"etag", b'"%d"' % row["version"])]
@@ -102,18 +104,18 @@ class Ceiling:
         assert self.pool is not None
         limit, offset = int(query.get("limit", 20)), int(query.get("offset", 0))
         rows = await self.pool.fetch(_POST_PAGE, limit, offset)
-        total = rows[0][-1] if rows else 0 if offset == 0 else await self.pool.fetchval(POSTS.count(()).postgres)
+        total = rows[0][-1] if rows else 0 if offset == 0 else await self.pool.fetchval(_POST_COUNT)
         return 200, _encode(PostPage([PostOut(*row[:-1]) for row in rows], total, limit, offset)), []
 
     async def list_comments(self, query: dict[str, str]) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         assert self.pool is not None
         limit, offset = int(query.get("limit", 20)), int(query.get("offset", 0))
         post_id = uuid.UUID(query["post_id"])
-        rows = await self.pool.fetch(_COMMENT_PAGE, post_id, post_id, limit, offset)
+        rows = await self.pool.fetch(_COMMENT_PAGE, post_id, limit, offset)
         if rows or offset == 0:
             total = rows[0][-1] if rows else 0
         else:
-            total = await self.pool.fetchval(COMMENTS.count(("post_id",)).postgres, post_id)
+            total = await self.pool.fetchval(_COMMENT_COUNT, post_id)
         return 200, _encode(CommentPage([CommentOut(*row[:-1]) for row in rows], total, limit, offset)), []
 
     async def create_post(self, caller: uuid.UUID, body: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
@@ -122,10 +124,10 @@ class Ceiling:
         now = datetime.now(UTC)
         post = PostOut(uuid.uuid4(), caller, content, now, now, 1)
         async with self.pool.acquire() as connection, connection.transaction():
-            user = await connection.fetchrow(USER_GET.postgres, caller)
+            user = await connection.fetchrow(users.GET.postgres, caller)
             if user is None or not user["is_active"]:
                 raise HttpError(403, "unknown or deactivated user")
-            await connection.execute(POSTS.insert.postgres, *msgspec.structs.astuple(post))
+            await connection.execute(posts.INSERT.postgres, *msgspec.structs.astuple(post))
         headers = [(b"location", b"/v1/posts/%s" % str(post.id).encode()), (b"etag", b'"1"')]
         return 201, _encode(post), headers
 
@@ -135,7 +137,7 @@ class Ceiling:
         assert self.pool is not None
         content = _content(body)
         async with self.pool.acquire() as connection, connection.transaction():
-            row = await connection.fetchrow(POSTS.get_for_update.postgres, post_id)
+            row = await connection.fetchrow(posts.GET_FOR_UPDATE.postgres, post_id)
             if row is None:
                 raise HttpError(404, "no such post")
             if row["owner_id"] != caller:
@@ -145,7 +147,7 @@ class Ceiling:
                 post, content=content, updated_at=datetime.now(UTC), version=post.version + 1
             )
             changed = await connection.fetchval(
-                POSTS.update.postgres, post.content, post.updated_at, post.version, post.id, post.version - 1
+                posts.UPDATE.postgres, post.id, post.content, post.updated_at, post.version, post.version - 1
             )
             if changed is None:
                 raise HttpError(412, "changed concurrently")

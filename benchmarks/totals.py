@@ -15,7 +15,8 @@ import time
 
 import asyncpg
 
-from adapters.db.repositories import POSTS
+from adapters.db.posts import LISTING
+from adapters.db.sql import Listing
 from benchmarks import seed
 from benchmarks.bench import DEFAULT_SERVER
 from domain.listing import SortField, SortOrder
@@ -29,10 +30,10 @@ async def measure(server: str, posts: int) -> dict[str, float]:
     try:
         await databases.migrate_database(url)
         await seed.seed(url, posts=posts, comments_per_post=1)
-        page = POSTS.page((), SortField.updated_at, SortOrder.desc)
+        counting = Listing(LISTING.table, LISTING.columns, filters=LISTING.filters, sort_columns=LISTING.sort_columns)
         variants = {
-            "COUNT(*)": page.template.format("$1", "$2"),  # unfiltered: limit and offset only
-            "sum of deltas": page.postgres,
+            "COUNT(*)": counting.page_statement((), SortField.updated_at, SortOrder.desc).postgres,  # as SQLite counts
+            "sum of deltas": LISTING.page_statement((), SortField.updated_at, SortOrder.desc).postgres,
         }
         connection = await asyncpg.connect(url)
         try:

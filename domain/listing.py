@@ -1,4 +1,10 @@
-"""What a listing asks for and what it returns, independent of HTTP and SQL."""
+"""What a listing asks for and what it returns, independent of HTTP and SQL.
+
+``ListQuery`` is the listing of posts (and the base of others: ``CommentQuery`` adds ``post_id``):
+filters, one sort field, an order, a page. A resource with other filters or sort fields declares
+its own query struct beside its entity; the SQL side (adapters/db/sql.py: ``Listing``) reads the
+filters by name, ``sort_by.value`` as the column, ``order``, ``limit`` and ``offset``.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +27,6 @@ class SortOrder(StrEnum):
 
 class ListQuery(msgspec.Struct, frozen=True):
     owner_id: uuid.UUID | None = None
-    post_id: uuid.UUID | None = None
     from_date: datetime | None = None
     to_date: datetime | None = None
     sort_by: SortField = SortField.updated_at

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from domain.comments import Comment
 from domain.errors import Forbidden
-from domain.model import Comment, Post, Principal
+from domain.model import Principal
 from domain.ports import Action, Authorizer
+from domain.posts import Post
 
 
 async def ensure_allowed(

@@ -1,6 +1,9 @@
-"""Ports: what the use cases need from the outside world, as typing.Protocols.
+"""The ports every use case may need, whatever resource it works on, as typing.Protocols: the clock,
+the caller's token, the unit of work and its outbox, the authorizer.
 
-Adapters implement them (adapters/); tests implement them with in-memory fakes (tests/fakes.py).
+A resource's own ports (its repository and reader) are in its module, beside its entity
+(domain/posts.py, domain/users.py, ...). Adapters implement them all (adapters/); the unit tests,
+in-memory fakes (tests/fakes.py).
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from typing import Literal, Protocol, Self
 
 import msgspec
 
-from domain.listing import ListQuery
-from domain.model import Comment, Post, Principal, ServiceContext, User, UserEvent
+from domain.comments import Comment
+from domain.model import Principal
+from domain.posts import Post
 
 
 class Clock(Protocol):
@@ -25,66 +29,6 @@ class TokenVerifier(Protocol):
     async def verify(self, token: str) -> Principal:
         """Return the caller the token names, or raise ``Unauthenticated`` saying which check failed."""
         ...
-
-
-class UserEventSource(Protocol):
-    def read(self, body: bytes, signature: str | None) -> UserEvent | None:
-        """Authenticate one delivery from the identity provider, then decode it.
-
-        None: a well-formed event that is not about a user's record (ignored). Raises
-        ``DependencyUnavailable`` when no shared secret is configured, ``BadSignature`` when the
-        signature is missing or wrong (checked before anything is parsed), and ``InvalidInput``
-        when the body is malformed.
-        """
-        ...
-
-
-class UserRepository(Protocol):
-    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None: ...
-
-    async def add_if_absent(self, user: User) -> User:
-        """Insert ``user`` unless a row with its id exists; return the stored row."""
-        ...
-
-    async def save(self, user: User) -> None:
-        """Insert or update by id (keeping the stored ``created_at``)."""
-        ...
-
-
-class ContentRepository[T: (Post, Comment)](Protocol):
-    async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> T | None:
-        """``for_update`` locks the row until the unit of work ends (where the engine can)."""
-        ...
-
-    async def add(self, item: T) -> None: ...
-
-    async def update(self, item: T) -> bool:
-        """Store ``item`` if the stored version is ``item.version - 1``; return whether it was stored."""
-        ...
-
-    async def delete(self, item_id: uuid.UUID) -> None: ...
-
-    async def list(self, query: ListQuery) -> tuple[list[T], int]:
-        """One page of items and the total count of items matching the query's filters."""
-        ...
-
-
-class PostRepository(ContentRepository[Post], Protocol):
-    pass
-
-
-class CommentRepository(ContentRepository[Comment], Protocol):
-    async def ids_of_post(self, post_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(comment id, owner id) of every comment on the post."""
-        ...
-
-
-class ServiceContextRepository(Protocol):
-    async def get(self) -> ServiceContext | None:
-        """The stored context, or None before anyone has set it."""
-        ...
-
-    async def save(self, context: ServiceContext) -> None: ...
 
 
 class RelationChange(msgspec.Struct, frozen=True):
@@ -107,12 +51,11 @@ class Outbox(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving the block without ``commit()`` rolls everything back."""
+    """One transaction, open for the ``async with`` block: every repository call made in the block
+    (in the same task) joins it. Leaving the block without ``commit()`` rolls everything back, the
+    outbox entries included. A single read needs none: outside a unit of work, each repository or
+    reader call is one statement on its own."""
 
-    users: UserRepository
-    posts: PostRepository
-    comments: CommentRepository
-    service_context: ServiceContextRepository
     outbox: Outbox
 
     async def __aenter__(self) -> Self: ...
@@ -125,8 +68,8 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        """A fresh unit of work. ``read_only`` ones may skip the transaction and cannot commit."""
+    def __call__(self) -> UnitOfWork:
+        """A fresh unit of work, for one use-case call."""
         ...
 
 

@@ -5,7 +5,7 @@ Plain CREATE INDEX IF NOT EXISTS, valid on SQLite and PostgreSQL alike.
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from adapters.db.tables import PostTable
+from piccolo.engine import engine_finder
 
 ID = "2026-11-22T03:09:27:130736"
 VERSION = "1.38.0"
@@ -25,11 +25,11 @@ async def forwards():
 
     async def create_indexes():
         for name, target in INDEXES.items():
-            await PostTable._meta.db.run_ddl(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+            await engine_finder().run_ddl(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
     async def drop_indexes():
         for name in INDEXES:
-            await PostTable._meta.db.run_ddl(f"DROP INDEX IF EXISTS {name}")
+            await engine_finder().run_ddl(f"DROP INDEX IF EXISTS {name}")
 
     manager.add_raw(create_indexes)
     manager.add_raw_backwards(drop_indexes)

@@ -16,7 +16,7 @@ it runs, so the backfilled counts and the triggers start from the same state.
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.postgres import PostgresEngine
 
-from adapters.db.tables import PostTable
+from piccolo.engine import engine_finder
 
 ID = "2026-11-22T07:20:00:000000"
 VERSION = "1.38.0"
@@ -70,7 +70,7 @@ _TEARDOWN = [
 
 async def install() -> None:
     """Create (or re-create) the counting and set each count from the table; run in a transaction."""
-    engine = PostTable._meta.db
+    engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
         return
     for statement in [*_SETUP, *(s for table in COUNTED for s in _per_table(table))]:
@@ -78,7 +78,7 @@ async def install() -> None:
 
 
 async def uninstall() -> None:
-    engine = PostTable._meta.db
+    engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
         return
     for statement in _TEARDOWN:

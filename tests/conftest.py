@@ -8,7 +8,7 @@ skipping.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +100,11 @@ async def engine(db_url: str) -> AsyncIterator[Any]:
 
 @pytest.fixture
 def make_container(db_url: str, tmp_path: Path, keys: TestKeys) -> Callable[..., Container]:
-    """Builds the app's real container for a test database, with the tests' signing key."""
+    """Builds the app's real container for a test database, with the tests' signing key; ``ports``
+    replaces bindings (e.g. ``{Engine: engine}``: the ``engine`` fixture's), ``env`` settings."""
 
-    def make(**overrides: str) -> Container:
-        return build_container(settings_for(db_url, tmp_path, **overrides), overrides={KeySource: keys})
+    def make(ports: Mapping[Any, Any] | None = None, **env: str) -> Container:
+        return build_container(settings_for(db_url, tmp_path, **env), overrides={KeySource: keys, **(ports or {})})
 
     return make
 

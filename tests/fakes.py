@@ -1,165 +1,227 @@
 """In-memory fakes of the domain's ports, for fast unit tests of the use cases (no I/O).
 
-The unit of work stages changes on a copy of the store and publishes them only on commit, so
-tests can prove that a use case that fails half-way leaves nothing behind.
+``FakeDatabase`` holds tables (dicts by id) and the outbox. A unit of work works on a copy and
+publishes it only on commit, so tests can prove that a use case that fails half-way leaves nothing
+behind; outside a unit of work, calls see what is committed. Like the real repositories, the fakes
+find the unit of work of the task they run in (a ContextVar), not through an argument.
+
+``Fakes`` holds one of each port by type and builds a use case from its constructor's types, as
+lagom does in the app: ``fakes[CreatePost]``. A new resource binds its own in ``fakes.ports``,
+usually ``FakeRepository(fakes.db, "tags")`` and ``FakeReader(fakes.db, "tags")``.
 """
 
 from __future__ import annotations
 
 import copy
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, get_type_hints
 
-from domain.listing import ListQuery, SortOrder
-from domain.model import Comment, Post, Principal, ServiceContext, User
-from domain.ports import Action, RelationChange
+import msgspec
+
+from domain.comments import Comment, CommentReader, CommentRepository
+from domain.listing import Page, SortOrder
+from domain.model import Principal
+from domain.ports import Action, Authorizer, Clock, RelationChange, UnitOfWorkFactory
+from domain.posts import Post, PostReader, PostRepository
+from domain.service_context import ServiceContext, ServiceContextRepository
+from domain.users import User, UserRepository
 
 
 @dataclass
-class Store:
-    users: dict[uuid.UUID, User] = field(default_factory=dict)
-    posts: dict[uuid.UUID, Post] = field(default_factory=dict)
-    comments: dict[uuid.UUID, Comment] = field(default_factory=dict)
-    context: ServiceContext | None = None
+class Tables:
+    rows: defaultdict[str, dict[Any, Any]] = field(default_factory=lambda: defaultdict(dict))
     outbox: list[RelationChange] = field(default_factory=list)
 
 
-class FakeUsers:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+class FakeDatabase:
+    def __init__(self) -> None:
+        self.committed = Tables()
+        self._unit_of_work: ContextVar[Tables | None] = ContextVar(f"fake-database-{id(self)}", default=None)
 
-    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
-        return self.store.users.get(user_id)
+    def __getitem__(self, table: str) -> dict[Any, Any]:
+        """A table as committed: what a test looks at, or sets up."""
+        return self.committed.rows[table]
 
-    async def add_if_absent(self, user: User) -> User:
-        return self.store.users.setdefault(user.id, user)
+    @property
+    def outbox(self) -> list[RelationChange]:
+        return self.committed.outbox
 
-    async def save(self, user: User) -> None:
-        existing = self.store.users.get(user.id)
-        if existing is not None:
-            user = User(**{**_fields(user), "created_at": existing.created_at})
-        self.store.users[user.id] = user
+    def current(self) -> Tables:
+        """The tables as the calling task sees them: its unit of work's copy, or what is committed."""
+        return self._unit_of_work.get() or self.committed
 
 
-class FakeContent:
-    def __init__(self, items: dict[uuid.UUID, Any], store: Store) -> None:
-        self.items = items
-        self.store = store
+class FakeRepository[T]:
+    """Load and save by id over one table: what every resource's repository does."""
 
-    async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Any:
-        return self.items.get(item_id)
+    def __init__(self, db: FakeDatabase, table: str) -> None:
+        self.db = db
+        self.table = table
+
+    @property
+    def rows(self) -> dict[uuid.UUID, T]:
+        return self.db.current().rows[self.table]
+
+    async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> T | None:
+        return self.rows.get(item_id)
 
     async def add(self, item: Any) -> None:
-        assert item.owner_id in self.store.users, "owner must exist (foreign key)"
-        assert item.id not in self.items
-        self.items[item.id] = item
+        assert item.id not in self.rows, "primary key"
+        self.rows[item.id] = item
 
     async def update(self, item: Any) -> bool:
-        current = self.items.get(item.id)
+        current: Any = self.rows.get(item.id)
         if current is None or current.version != item.version - 1:
             return False
-        self.items[item.id] = item
+        self.rows[item.id] = item
         return True
 
     async def delete(self, item_id: uuid.UUID) -> None:
-        self.items.pop(item_id, None)
-
-    async def list(self, query: ListQuery) -> tuple[list[Any], int]:
-        matching = [
-            item
-            for item in self.items.values()
-            if (query.owner_id is None or item.owner_id == query.owner_id)
-            and (query.post_id is None or getattr(item, "post_id", None) == query.post_id)
-            and (query.from_date is None or item.created_at >= query.from_date)
-            and (query.to_date is None or item.created_at <= query.to_date)
-        ]
-        matching.sort(key=lambda i: (getattr(i, query.sort_by.value), i.id), reverse=query.order is SortOrder.desc)
-        return matching[query.offset : query.offset + query.limit], len(matching)
+        self.rows.pop(item_id, None)
 
 
-class FakePosts(FakeContent):
-    async def delete(self, item_id: uuid.UUID) -> None:
-        await super().delete(item_id)
-        for comment_id in [c.id for c in self.store.comments.values() if c.post_id == item_id]:
-            del self.store.comments[comment_id]  # ON DELETE CASCADE
+class FakeReader[T]:
+    """A listing over one table, as the SQL does it: every filter the query sets (``from_date`` and
+    ``to_date`` bound ``created_at``, any other is equality on the field of that name), sorted on
+    ``sort_by`` then id, paged."""
+
+    _NOT_FILTERS = frozenset({"sort_by", "order", "limit", "offset"})
+
+    def __init__(self, db: FakeDatabase, table: str) -> None:
+        self.db = db
+        self.table = table
+
+    async def list(self, query: Any) -> Page[T]:
+        filters = {
+            k: v for k, v in msgspec.structs.asdict(query).items() if k not in self._NOT_FILTERS and v is not None
+        }
+        rows = [row for row in self.db.current().rows[self.table].values() if _matches(row, filters)]
+        rows.sort(key=lambda row: (getattr(row, query.sort_by.value), row.id), reverse=query.order is SortOrder.desc)
+        return Page(rows[query.offset : query.offset + query.limit], len(rows), query.limit, query.offset)
 
 
-class FakeComments(FakeContent):
-    async def add(self, item: Any) -> None:
-        assert item.post_id in self.store.posts, "post must exist (foreign key)"
+def _matches(row: Any, filters: dict[str, Any]) -> bool:
+    for name, value in filters.items():
+        if name == "from_date":
+            if row.created_at < value:
+                return False
+        elif name == "to_date":
+            if row.created_at > value:
+                return False
+        elif getattr(row, name) != value:
+            return False
+    return True
+
+
+class FakeUsers(FakeRepository[User]):
+    def __init__(self, db: FakeDatabase) -> None:
+        super().__init__(db, "users")
+
+    async def add_if_absent(self, user: User) -> User:
+        return self.rows.setdefault(user.id, user)
+
+    async def save(self, user: User) -> None:
+        existing = self.rows.get(user.id)
+        if existing is not None:
+            user = msgspec.structs.replace(user, created_at=existing.created_at)
+        self.rows[user.id] = user
+
+
+class FakePosts(FakeRepository[Post]):
+    def __init__(self, db: FakeDatabase) -> None:
+        super().__init__(db, "posts")
+
+    async def add(self, item: Post) -> None:
+        assert item.owner_id in self.db.current().rows["users"], "owner must exist (foreign key)"
         await super().add(item)
 
-    async def ids_of_post(self, post_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        return [(c.id, c.owner_id) for c in self.store.comments.values() if c.post_id == post_id]
+    async def delete(self, item_id: uuid.UUID) -> None:
+        await super().delete(item_id)
+        comments = self.db.current().rows["comments"]
+        for comment_id in [c.id for c in comments.values() if c.post_id == item_id]:
+            del comments[comment_id]  # ON DELETE CASCADE
+
+
+class FakeComments(FakeRepository[Comment]):
+    def __init__(self, db: FakeDatabase) -> None:
+        super().__init__(db, "comments")
+
+    async def add(self, item: Comment) -> None:
+        assert item.post_id in self.db.current().rows["posts"], "post must exist (foreign key)"
+        assert item.owner_id in self.db.current().rows["users"], "owner must exist (foreign key)"
+        await super().add(item)
+
+    async def owners_on_post(self, post_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        return [(c.id, c.owner_id) for c in self.rows.values() if c.post_id == post_id]
 
 
 class FakeServiceContext:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
 
     async def get(self) -> ServiceContext | None:
-        return self.store.context
+        return self.db.current().rows["service_context"].get(1)
 
     async def save(self, context: ServiceContext) -> None:
-        self.store.context = context
+        self.db.current().rows["service_context"][1] = context
 
 
 class FakeOutbox:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
 
     async def record(self, changes: Sequence[RelationChange]) -> None:
-        self.store.outbox.extend(changes)
+        self.db.current().outbox.extend(changes)
 
 
 class FakeUnitOfWork:
-    def __init__(self, factory: FakeUnitOfWorkFactory, read_only: bool) -> None:
+    def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
         self._factory = factory
-        self._read_only = read_only
+        self.outbox = FakeOutbox(factory.db)
         self.committed = False
         self.active = False  # inside its `async with` block
 
     async def __aenter__(self) -> Self:
-        self._staged = self._factory.store if self._read_only else copy.deepcopy(self._factory.store)
-        self.users = FakeUsers(self._staged)
-        self.posts = FakePosts(self._staged.posts, self._staged)
-        self.comments = FakeComments(self._staged.comments, self._staged)
-        self.service_context = FakeServiceContext(self._staged)
-        self.outbox = FakeOutbox(self._staged)
+        db = self._factory.db
+        self._staged = copy.deepcopy(db.committed)
+        self._token = db._unit_of_work.set(self._staged)
         self._factory.opened.append(self)
         self.active = True
         return self
 
     async def commit(self) -> None:
-        assert not self._read_only, "read-only units of work cannot commit"
+        assert self.active, "commit() outside the unit of work's block"
         if self._factory.fail_on_commit is not None:
             raise self._factory.fail_on_commit
-        self._factory.store = self._staged
+        self._factory.db.committed = self._staged
         self.committed = True
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._factory.db._unit_of_work.reset(self._token)
         self.active = False
 
 
 class FakeUnitOfWorkFactory:
-    def __init__(self, store: Store | None = None) -> None:
-        self.store = store or Store()
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
         self.opened: list[FakeUnitOfWork] = []
         self.fail_on_commit: BaseException | None = None
 
     @property
     def writing(self) -> bool:
-        """Whether a read-write unit of work (a transaction, in the real adapter) is open now."""
-        return any(u.active and not u._read_only for u in self.opened)
+        """Whether a unit of work (a transaction, in the real adapter) is open now."""
+        return any(u.active for u in self.opened)
 
-    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self, read_only)
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
 
 
 class FakeClock:
@@ -184,6 +246,32 @@ class OwnerAuthorizer:
         return resource.owner_id == principal.id
 
 
+class Fakes:
+    """One fake of each port, by type, over one ``FakeDatabase``."""
+
+    def __init__(self) -> None:
+        self.db = FakeDatabase()
+        self.uow = FakeUnitOfWorkFactory(self.db)
+        self.clock = FakeClock()
+        self.authorizer = OwnerAuthorizer()
+        self.ports: dict[Any, Any] = {
+            UnitOfWorkFactory: self.uow,
+            Clock: self.clock,
+            Authorizer: self.authorizer,
+            UserRepository: FakeUsers(self.db),
+            PostRepository: FakePosts(self.db),
+            PostReader: FakeReader(self.db, "posts"),
+            CommentRepository: FakeComments(self.db),
+            CommentReader: FakeReader(self.db, "comments"),
+            ServiceContextRepository: FakeServiceContext(self.db),
+        }
+
+    def __getitem__[T](self, use_case: type[T]) -> T:
+        """``use_case`` built with the port of each of its constructor's parameter types."""
+        hints = get_type_hints(use_case.__init__)  # type: ignore[misc]
+        return use_case(**{name: self.ports[hint] for name, hint in hints.items() if name != "return"})
+
+
 def principal(name: str = "alice", *, admin: bool = False) -> Principal:
     return Principal(
         id=uuid.uuid5(uuid.NAMESPACE_DNS, name),
@@ -193,7 +281,3 @@ def principal(name: str = "alice", *, admin: bool = False) -> Principal:
         roles=frozenset({"admin"} if admin else set()),
         is_admin=admin,
     )
-
-
-def _fields(struct: Any) -> dict[str, Any]:
-    return {name: getattr(struct, name) for name in struct.__struct_fields__}

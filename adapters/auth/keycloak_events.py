@@ -25,7 +25,8 @@ from typing import Annotated, Any
 import msgspec
 
 from domain.errors import BadSignature, DependencyUnavailable, InvalidInput
-from domain.model import UserEvent, user_id_from_subject
+from domain.model import user_id_from_subject
+from domain.users import UserEvent
 
 SIGNATURE_HEADER = "X-Keycloak-Signature"
 _OPERATIONS = frozenset({"CREATE", "UPDATE", "DELETE"})

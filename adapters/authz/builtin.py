@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from domain.model import Comment, Post, Principal
+from domain.comments import Comment
+from domain.model import Principal
 from domain.ports import Action
+from domain.posts import Post
 
 
 class BuiltinAuthorizer:

@@ -27,9 +27,11 @@ from openfga_sdk.configuration import RetryParams
 from openfga_sdk.credentials import CredentialConfiguration, Credentials
 from openfga_sdk.exceptions import OpenApiException, ValidationException
 
+from domain.comments import Comment
 from domain.errors import DependencyUnavailable
-from domain.model import Comment, Post, Principal
+from domain.model import Principal
 from domain.ports import Action, RelationChange
+from domain.posts import Post
 
 log = logging.getLogger(__name__)
 

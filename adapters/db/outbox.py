@@ -11,14 +11,37 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from piccolo.columns import BigSerial, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
-from adapters.db.tables import OutboxTable
 from domain.ports import Clock, RelationChange
+
+
+class OutboxTable(Table, tablename="relation_outbox"):
+    """Relationship changes waiting for the relay (transactional outbox): written in the same
+    transaction as the row they describe, delivered to OpenFGA afterwards, in ``id`` order per object.
+
+    A row is pending while ``delivered_at`` is null. ``claimed_by`` names the relay that holds it
+    until ``next_attempt_at`` (a lease); a failed attempt clears the claim and pushes
+    ``next_attempt_at`` out (backoff). The object column is called ``object`` as in OpenFGA."""
+
+    id = BigSerial(primary_key=True)
+    op = Varchar(length=6)  # "write" | "delete"
+    subject = Varchar(length=512)  # OpenFGA's "user", e.g. user:<uuid> ("user" is reserved in SQL)
+    relation = Varchar(length=50)
+    object = Varchar(length=256)
+    created_at = Timestamptz()
+    next_attempt_at = Timestamptz()
+    attempts = Integer(default=0)
+    claimed_by = Varchar(length=64, null=True, default=None)
+    last_error = Text(null=True, default=None)
+    delivered_at = Timestamptz(null=True, default=None)
+
 
 t = OutboxTable
 

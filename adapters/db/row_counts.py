@@ -1,7 +1,7 @@
 """Folding the row-count deltas that PostgreSQL's triggers append (migration "row counts").
 
 Every INSERT or DELETE statement on ``post`` or ``comment`` appends one ``row_count_delta`` row;
-an unfiltered listing's ``total`` is their sum (adapters/db/repositories.py). The sum is exact at
+an unfiltered listing's ``total`` is their sum (adapters/db/sql.py: ``Listing``). The sum is exact at
 every moment; folding keeps it short: one statement deletes a table's deltas and inserts their sum,
 so readers see the rows before or after, never half. Concurrent folds (several workers) are safe:
 a fold deletes and re-inserts only the rows it saw, and one blocked by another's locks skips the
@@ -59,7 +59,7 @@ async def fold(engine: Engine) -> None:  # type: ignore[type-arg]
 
 
 async def fold_forever(engine: Engine, every: float = FOLD_EVERY_SECONDS) -> None:  # type: ignore[type-arg]
-    """Fold every ``every`` seconds, for as long as the app runs (app.container runs it in the
+    """Fold every ``every`` seconds, for as long as the app runs (app.lifecycle runs it in the
     background); returns at once on SQLite."""
     if not isinstance(engine, PostgresEngine):
         return

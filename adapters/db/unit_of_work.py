@@ -1,8 +1,10 @@
-"""The unit of work: one Piccolo transaction per use-case call.
+"""The unit of work: one Piccolo transaction per use-case call, and the outbox that records in it.
 
-Queries issued by the repositories inside the block join the transaction through Piccolo's
-ContextVar; that is why the transaction must be opened in the use case's own task and never in
-a Litestar dependency (see ../shared/STACK.md).
+The repositories and readers are not attributes of it: their statements join the transaction
+through Piccolo's per-engine ContextVar (adapters/db/sql.py: ``fetch``), whichever instance sends
+them. That is also why the transaction must be opened in the use case's own task and never in a
+Litestar dependency: Litestar runs a dependency's set-up and clean-up in other contexts, so the
+handler would not see the transaction and its clean-up would fail.
 """
 
 from __future__ import annotations
@@ -17,21 +19,7 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
 from adapters.db.errors import as_unavailable
-from adapters.db.repositories import (
-    PiccoloCommentRepository,
-    PiccoloPostRepository,
-    PiccoloServiceContextRepository,
-    PiccoloUserRepository,
-    supports_row_locks,
-)
-from domain.ports import (
-    CommentRepository,
-    Outbox,
-    PostRepository,
-    RelationChange,
-    ServiceContextRepository,
-    UserRepository,
-)
+from domain.ports import Outbox, RelationChange
 
 type Transaction = PostgresTransaction | SQLiteTransaction
 
@@ -62,34 +50,15 @@ class _RecordingOutbox:
 
 
 class PiccoloUnitOfWork:
-    __slots__ = (
-        "_committed",
-        "_factory",
-        "_read_only",
-        "_tx",
-        "comments",
-        "outbox",
-        "posts",
-        "service_context",
-        "users",
-    )
+    __slots__ = ("_committed", "_factory", "_tx", "outbox")
 
-    def __init__(self, factory: PiccoloUnitOfWorkFactory, *, read_only: bool) -> None:
+    def __init__(self, factory: PiccoloUnitOfWorkFactory) -> None:
         self._factory = factory
-        self._read_only = read_only
         self._tx: Transaction | None = None
         self._committed = False
-        self.users: UserRepository = factory.users
-        self.posts: PostRepository = factory.posts
-        self.comments: CommentRepository = factory.comments
-        self.service_context: ServiceContextRepository = factory.service_context
         self.outbox: Outbox = factory.outbox if factory.on_outbox_commit is None else _RecordingOutbox(factory.outbox)
 
     async def __aenter__(self) -> Self:
-        if self._read_only:
-            # A single-statement read needs no transaction; under READ COMMITTED a transaction
-            # would not make two reads (a page and its count) agree anyway.
-            return self
         engine = self._factory.engine
         tx: Transaction = (
             engine.transaction(transaction_type=TransactionType.immediate)
@@ -106,7 +75,7 @@ class PiccoloUnitOfWork:
 
     async def commit(self) -> None:
         if self._tx is None:
-            raise RuntimeError("a read-only unit of work cannot commit")
+            raise RuntimeError("commit() outside the unit of work's block")
         await self._tx.commit()  # type: ignore[no-untyped-call]
         self._committed = True
         if isinstance(self.outbox, _RecordingOutbox) and self.outbox.recorded:
@@ -156,7 +125,7 @@ async def _give_back(engine: Engine, tx: Transaction) -> None:  # type: ignore[t
 
 
 class PiccoloUnitOfWorkFactory:
-    """Holds the engine and the stateless repositories; each call makes a fresh unit of work.
+    """Holds the engine and the outbox; each call makes a fresh unit of work.
 
     ``on_outbox_commit`` is called right after a commit that recorded outbox entries (the relay's wake-up).
     """
@@ -167,14 +136,9 @@ class PiccoloUnitOfWorkFactory:
         outbox: Outbox | None = None,
         on_outbox_commit: Callable[[], None] | None = None,
     ) -> None:
-        row_locks = supports_row_locks(engine)
         self.engine = engine
-        self.users = PiccoloUserRepository(row_locks=row_locks)
-        self.posts = PiccoloPostRepository(row_locks=row_locks)
-        self.comments = PiccoloCommentRepository(row_locks=row_locks)
-        self.service_context = PiccoloServiceContextRepository()
         self.outbox: Outbox = outbox or DiscardingOutbox()
         self.on_outbox_commit = on_outbox_commit
 
-    def __call__(self, *, read_only: bool = False) -> PiccoloUnitOfWork:
-        return PiccoloUnitOfWork(self, read_only=read_only)
+    def __call__(self) -> PiccoloUnitOfWork:
+        return PiccoloUnitOfWork(self)

@@ -9,7 +9,11 @@ from typing import Annotated, Self
 
 import msgspec
 
-from domain.model import CONTENT_MAX_LENGTH, Comment, Post, ServiceContext, User
+from domain.comments import Comment
+from domain.model import CONTENT_MAX_LENGTH
+from domain.posts import Post
+from domain.service_context import ServiceContext
+from domain.users import User
 
 Content = Annotated[
     str,

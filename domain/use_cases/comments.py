@@ -1,67 +1,98 @@
+"""What a caller can do with comments. Each use case states its rule; the steps it shares with other
+resources are in steps.py."""
+
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from domain.model import Comment, Principal
-from domain.ports import Authorizer, Clock, CommentRepository, RelationChange, UnitOfWork, UnitOfWorkFactory
-from domain.use_cases.content import (
-    ContentUseCase,
-    GetContent,
-    ListContent,
-    ReviseContent,
-    not_found,
+from domain.comments import Comment, CommentQuery, CommentReader, CommentRepository
+from domain.listing import Page
+from domain.model import Principal
+from domain.ports import Authorizer, Clock, RelationChange, UnitOfWorkFactory
+from domain.posts import PostRepository
+from domain.use_cases.steps import (
+    authorize_before,
+    authorize_locked,
+    check_version,
+    load,
     register_writer,
+    save_revision,
 )
+from domain.users import UserRepository
 
 
-class _Comments:
-    kind = "comment"
-
-    @staticmethod
-    def repository(uow: UnitOfWork) -> CommentRepository:
-        return uow.comments
-
-
-class GetComment(_Comments, GetContent[Comment]):
-    pass
-
-
-class ListComments(_Comments, ListContent[Comment]):
-    pass
-
-
-class UpdateComment(_Comments, ReviseContent[Comment]):
-    pass
-
-
+@dataclass(frozen=True, slots=True)
 class CreateComment:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    uow: UnitOfWorkFactory
+    comments: CommentRepository
+    posts: PostRepository
+    users: UserRepository
+    clock: Clock
 
     async def __call__(self, principal: Principal, post_id: uuid.UUID, content: str) -> Comment:
-        comment = Comment.new(post_id, principal.id, content, self._clock.now())
-        async with self._uow() as uow:
-            # Locks the post so that a concurrent delete cannot orphan the comment.
-            if await uow.posts.get(post_id, for_update=True) is None:
-                raise not_found("post", post_id)
-            await register_writer(uow, principal, self._clock)
-            await uow.comments.add(comment)
+        comment = Comment.new(post_id, principal.id, content, self.clock.now())
+        async with self.uow() as uow:
+            await load(self.posts, "post", post_id, for_update=True)  # a concurrent delete cannot orphan it
+            await register_writer(self.users, principal, self.clock)
+            await self.comments.add(comment)
             await uow.outbox.record([RelationChange.owner("write", comment.owner_id, "comment", comment.id)])
             await uow.commit()
         return comment
 
 
-class DeleteComment(_Comments, ContentUseCase[Comment]):
-    def __init__(self, uow: UnitOfWorkFactory, authorizer: Authorizer) -> None:
-        super().__init__(uow)
-        self._authorizer = authorizer
+@dataclass(frozen=True, slots=True)
+class GetComment:
+    comments: CommentRepository
+
+    async def __call__(self, comment_id: uuid.UUID) -> Comment:
+        return await load(self.comments, "comment", comment_id)  # one statement: no unit of work
+
+
+@dataclass(frozen=True, slots=True)
+class ListComments:
+    comments: CommentReader
+
+    async def __call__(self, query: CommentQuery) -> Page[Comment]:
+        return await self.comments.list(query)  # the page and its total in one statement: no unit of work
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateComment:
+    """The owner (or an admin) changes the content; a stale expected version changes nothing."""
+
+    uow: UnitOfWorkFactory
+    comments: CommentRepository
+    authorizer: Authorizer
+    clock: Clock
+
+    async def __call__(
+        self, principal: Principal, comment_id: uuid.UUID, content: str, expected_version: int | None = None
+    ) -> Comment:
+        await authorize_before(self.authorizer, principal, "can_update", self.comments, "comment", comment_id)
+        async with self.uow() as uow:
+            comment = await load(self.comments, "comment", comment_id, for_update=True)
+            await authorize_locked(self.authorizer, principal, "can_update", comment)
+            check_version("comment", comment, expected_version)
+            revised = comment.revised(content, self.clock.now())
+            await save_revision(self.comments, "comment", revised)
+            await uow.commit()
+        return revised
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteComment:
+    """The comment's owner (or an admin) deletes it, and its owner tuple."""
+
+    uow: UnitOfWorkFactory
+    comments: CommentRepository
+    authorizer: Authorizer
 
     async def __call__(self, principal: Principal, comment_id: uuid.UUID) -> None:
-        await self.authorize_before(self._authorizer, principal, "can_delete", comment_id)
-        async with self._uow() as uow:
-            comment = await self.load(uow, comment_id, for_update=True)
-            await self.authorize_locked(self._authorizer, principal, "can_delete", comment)
-            await uow.comments.delete(comment_id)
+        await authorize_before(self.authorizer, principal, "can_delete", self.comments, "comment", comment_id)
+        async with self.uow() as uow:
+            comment = await load(self.comments, "comment", comment_id, for_update=True)
+            await authorize_locked(self.authorizer, principal, "can_delete", comment)
+            await self.comments.delete(comment_id)
             await uow.outbox.record([RelationChange.owner("delete", comment.owner_id, "comment", comment.id)])
             await uow.commit()

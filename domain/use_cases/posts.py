@@ -1,59 +1,99 @@
+"""What a caller can do with posts. Each use case states its rule; the steps it shares with other
+resources are in steps.py."""
+
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from domain.model import Post, Principal
-from domain.ports import Authorizer, Clock, PostRepository, RelationChange, UnitOfWork, UnitOfWorkFactory
-from domain.use_cases.content import ContentUseCase, GetContent, ListContent, ReviseContent, register_writer
-
-
-class _Posts:
-    kind = "post"
-
-    @staticmethod
-    def repository(uow: UnitOfWork) -> PostRepository:
-        return uow.posts
-
-
-class GetPost(_Posts, GetContent[Post]):
-    pass
-
-
-class ListPosts(_Posts, ListContent[Post]):
-    pass
+from domain.comments import CommentRepository
+from domain.listing import ListQuery, Page
+from domain.model import Principal
+from domain.ports import Authorizer, Clock, RelationChange, UnitOfWorkFactory
+from domain.posts import Post, PostReader, PostRepository
+from domain.use_cases.steps import (
+    authorize_before,
+    authorize_locked,
+    check_version,
+    load,
+    register_writer,
+    save_revision,
+)
+from domain.users import UserRepository
 
 
-class UpdatePost(_Posts, ReviseContent[Post]):
-    pass
-
-
+@dataclass(frozen=True, slots=True)
 class CreatePost:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    uow: UnitOfWorkFactory
+    posts: PostRepository
+    users: UserRepository
+    clock: Clock
 
     async def __call__(self, principal: Principal, content: str) -> Post:
-        post = Post.new(principal.id, content, self._clock.now())
-        async with self._uow() as uow:
-            await register_writer(uow, principal, self._clock)
-            await uow.posts.add(post)
+        post = Post.new(principal.id, content, self.clock.now())
+        async with self.uow() as uow:
+            await register_writer(self.users, principal, self.clock)
+            await self.posts.add(post)
             await uow.outbox.record([RelationChange.owner("write", post.owner_id, "post", post.id)])
             await uow.commit()
         return post
 
 
-class DeletePost(_Posts, ContentUseCase[Post]):
-    def __init__(self, uow: UnitOfWorkFactory, authorizer: Authorizer) -> None:
-        super().__init__(uow)
-        self._authorizer = authorizer
+@dataclass(frozen=True, slots=True)
+class GetPost:
+    posts: PostRepository
+
+    async def __call__(self, post_id: uuid.UUID) -> Post:
+        return await load(self.posts, "post", post_id)  # one statement: no unit of work
+
+
+@dataclass(frozen=True, slots=True)
+class ListPosts:
+    posts: PostReader
+
+    async def __call__(self, query: ListQuery) -> Page[Post]:
+        return await self.posts.list(query)  # the page and its total in one statement: no unit of work
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePost:
+    """The owner (or an admin) changes the content; a stale expected version changes nothing."""
+
+    uow: UnitOfWorkFactory
+    posts: PostRepository
+    authorizer: Authorizer
+    clock: Clock
+
+    async def __call__(
+        self, principal: Principal, post_id: uuid.UUID, content: str, expected_version: int | None = None
+    ) -> Post:
+        await authorize_before(self.authorizer, principal, "can_update", self.posts, "post", post_id)
+        async with self.uow() as uow:
+            post = await load(self.posts, "post", post_id, for_update=True)
+            await authorize_locked(self.authorizer, principal, "can_update", post)
+            check_version("post", post, expected_version)
+            revised = post.revised(content, self.clock.now())
+            await save_revision(self.posts, "post", revised)
+            await uow.commit()
+        return revised
+
+
+@dataclass(frozen=True, slots=True)
+class DeletePost:
+    """The owner (or an admin) deletes the post, and with it its comments and their owner tuples."""
+
+    uow: UnitOfWorkFactory
+    posts: PostRepository
+    comments: CommentRepository
+    authorizer: Authorizer
 
     async def __call__(self, principal: Principal, post_id: uuid.UUID) -> None:
-        await self.authorize_before(self._authorizer, principal, "can_delete", post_id)
-        async with self._uow() as uow:
-            post = await self.load(uow, post_id, for_update=True)
-            await self.authorize_locked(self._authorizer, principal, "can_delete", post)
-            comments = await uow.comments.ids_of_post(post_id)
-            await uow.posts.delete(post_id)  # its comments go with it (ON DELETE CASCADE)
+        await authorize_before(self.authorizer, principal, "can_delete", self.posts, "post", post_id)
+        async with self.uow() as uow:
+            post = await load(self.posts, "post", post_id, for_update=True)
+            await authorize_locked(self.authorizer, principal, "can_delete", post)
+            comments = await self.comments.owners_on_post(post_id)
+            await self.posts.delete(post_id)  # its comments go with it (ON DELETE CASCADE)
             await uow.outbox.record(
                 [RelationChange.owner("delete", post.owner_id, "post", post.id)]
                 + [RelationChange.owner("delete", owner_id, "comment", comment_id) for comment_id, owner_id in comments]

@@ -3,39 +3,41 @@ app/maintenance.py) and only an administrator (or the operator's CLI) may change
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from domain.errors import Forbidden
-from domain.model import Principal, ServiceContext
+from domain.model import Principal
 from domain.ports import Clock, UnitOfWorkFactory
+from domain.service_context import ServiceContext, ServiceContextRepository
 
 
+@dataclass(frozen=True, slots=True)
 class GetServiceContext:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    contexts: ServiceContextRepository
 
     async def __call__(self) -> ServiceContext:
-        async with self._uow(read_only=True) as uow:
-            context = await uow.service_context.get()
-        return context or ServiceContext.initial()
+        return await self.contexts.get() or ServiceContext.initial()
 
 
+@dataclass(frozen=True, slots=True)
 class SetMaintenance:
     """Turn maintenance mode on or off. Over HTTP only an administrator may; the management CLI,
     which runs with the database credentials, calls ``by_operator`` instead (``updated_by`` null)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    uow: UnitOfWorkFactory
+    contexts: ServiceContextRepository
+    clock: Clock
 
     async def __call__(self, principal: Principal, maintenance: bool) -> ServiceContext:
         if not principal.is_admin:
             raise Forbidden("only an administrator may turn maintenance mode on or off")
-        return await self._save(ServiceContext(maintenance, self._clock.now(), principal.id))
+        return await self._save(ServiceContext(maintenance, self.clock.now(), principal.id))
 
     async def by_operator(self, maintenance: bool) -> ServiceContext:
-        return await self._save(ServiceContext(maintenance, self._clock.now(), None))
+        return await self._save(ServiceContext(maintenance, self.clock.now(), None))
 
     async def _save(self, context: ServiceContext) -> ServiceContext:
-        async with self._uow() as uow:
-            await uow.service_context.save(context)
+        async with self.uow() as uow:
+            await self.contexts.save(context)
             await uow.commit()
         return context

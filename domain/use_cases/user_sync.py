@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Literal
 
-from domain.model import User, UserEvent
-from domain.ports import Clock, UnitOfWorkFactory, UserEventSource
+from domain.ports import Clock, UnitOfWorkFactory
+from domain.users import User, UserEvent, UserEventSource, UserRepository
 
 log = logging.getLogger(__name__)
 
 type SyncOutcome = Literal["ignored", "created", "updated", "unchanged", "stale"]
 
 
+@dataclass(frozen=True, slots=True)
 class SyncUser:
     """Apply one signed delivery: an idempotent upsert, ordered by the event's time.
 
@@ -21,13 +23,13 @@ class SyncUser:
     user: the row, and the posts that point at it, stay.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, events: UserEventSource) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._events = events
+    uow: UnitOfWorkFactory
+    users: UserRepository
+    clock: Clock
+    events: UserEventSource
 
     async def __call__(self, body: bytes, signature: str | None) -> SyncOutcome:
-        event = self._events.read(body, signature)
+        event = self.events.read(body, signature)
         if event is None:
             return "ignored"
         outcome = await self.apply(event)
@@ -35,20 +37,20 @@ class SyncUser:
         return outcome
 
     async def apply(self, event: UserEvent) -> SyncOutcome:
-        now = self._clock.now()
-        async with self._uow() as uow:
-            stored = await uow.users.get(event.user_id, for_update=True)
+        now = self.clock.now()
+        async with self.uow() as uow:
+            stored = await self.users.get(event.user_id, for_update=True)
             created = stored is None
             if stored is None:
                 # Insert-if-absent, then lock whatever is there: ours, or the row of a concurrent
                 # delivery for the same new user, to which the ordering rule below then applies.
-                await uow.users.add_if_absent(User.from_event(event, now))
-                stored = await uow.users.get(event.user_id, for_update=True)
+                await self.users.add_if_absent(User.from_event(event, now))
+                stored = await self.users.get(event.user_id, for_update=True)
                 assert stored is not None
             if stored.knows_newer_than(event):
                 return "stale"
             updated = stored.synced(event, now)
             if updated != stored:
-                await uow.users.save(updated)
+                await self.users.save(updated)
             await uow.commit()
         return "created" if created else "unchanged" if updated == stored else "updated"

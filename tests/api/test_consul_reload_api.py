@@ -17,9 +17,10 @@ from lagom import Container
 from litestar.testing import AsyncTestClient
 
 from adapters.auth.keys import KeySource
-from app.container import build_container, load_startup_settings
+from app.container import build_container
 from app.live_settings import SettingsStore
 from app.main import create_app
+from app.startup_settings import load_startup_settings
 from tests.conftest import settings_env
 from tests.support.eventually import eventually, log_count
 from tests.support.fake_consul import FakeConsul

@@ -19,10 +19,10 @@ import pytest
 
 from adapters.config.consul import ConsulKV, ConsulRefused
 from app import cli
-from app.container import load_startup_settings
 from app.live_settings import SettingsStore, follow
 from app.main import create_app
 from app.settings import SettingsError, as_loaded, decode_settings, with_layer
+from app.startup_settings import load_startup_settings
 from domain.errors import DependencyUnavailable
 from tests.support.eventually import eventually, log_count
 from tests.support.fake_consul import FakeConsul
@@ -311,7 +311,7 @@ def test_webhook_secret_is_a_live_setting(tmp_path: Path) -> None:
     from app.live_settings import SettingsStore
     from app.settings import decode_settings as decode
     from domain.errors import DependencyUnavailable
-    from domain.ports import UserEventSource
+    from domain.users import UserEventSource
 
     env = {"APP_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
     container = build_container(decode([("env", env)]))
@@ -332,8 +332,8 @@ async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> N
     from adapters.authz.openfga import OpenFga
     from app.container import build_container
     from app.settings import decode_settings as decode
-    from domain.model import Post
     from domain.ports import Authorizer
+    from domain.posts import Post
     from tests.fakes import principal
     from tests.support.fake_openfga import FakeOpenFGA, new_ulid
 

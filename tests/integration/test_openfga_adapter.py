@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.authz.openfga import DeliveryRefused, OpenFga, OpenFgaAuthorizer, OpenFgaConfig, OpenFgaTupleWriter
+from domain.comments import Comment
 from domain.errors import DependencyUnavailable
-from domain.model import Comment, Post
 from domain.ports import RelationChange
+from domain.posts import Post
 from tests.fakes import principal
 from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFGA, new_ulid
 from tests.support.openfga import opened

@@ -11,13 +11,13 @@ from typing import Any
 
 import asyncpg
 import pytest
+from piccolo.engine.base import Engine
 
 from adapters.authz.openfga import OpenFga, OpenFgaTupleWriter
 from adapters.authz.relay import OutboxRelay, RelaySettings, backoff_seconds
-from adapters.db.outbox import OutboxStore, PiccoloOutbox
-from adapters.db.tables import OutboxTable
+from adapters.db.outbox import OutboxStore, OutboxTable, PiccoloOutbox
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
-from domain.ports import RelationChange
+from domain.ports import Authorizer, Clock, RelationChange, UnitOfWorkFactory
 from domain.use_cases.comments import CreateComment
 from domain.use_cases.posts import CreatePost, DeletePost
 from tests.fakes import OwnerAuthorizer, principal
@@ -81,6 +81,13 @@ def uow(engine, clock, wakes) -> PiccoloUnitOfWorkFactory:
     return PiccoloUnitOfWorkFactory(engine, PiccoloOutbox(clock), on_outbox_commit=lambda: wakes.append(None))
 
 
+@pytest.fixture
+def wired(make_container, engine, uow, clock) -> Any:
+    """The app's wiring on the test's database, with this unit of work (its outbox wakes ``wakes``)
+    and clock: ``wired[CreatePost]`` is the use case the app runs."""
+    return make_container(ports={Engine: engine, UnitOfWorkFactory: uow, Clock: clock, Authorizer: OwnerAuthorizer()})
+
+
 def make_relay(engine, fga_client, clock, store: OutboxStore | None = None, **settings: Any) -> OutboxRelay:
     return OutboxRelay(
         store or OutboxStore(engine),
@@ -98,8 +105,8 @@ async def rows() -> list[dict[str, Any]]:
     return await OutboxTable.select().order_by(OutboxTable.id)
 
 
-async def test_create_records_the_tuple_with_the_row_and_wakes_the_relay_after_commit(uow, clock, wakes):
-    post = await CreatePost(uow, clock)(ALICE, "hello")
+async def test_create_records_the_tuple_with_the_row_and_wakes_the_relay_after_commit(uow, clock, wakes, wired):
+    post = await wired[CreatePost](ALICE, "hello")
 
     [row] = await rows()
     assert (row["op"], row["subject"], row["relation"], row["object"]) == ("write", *owner(ALICE, "post", post.id))
@@ -116,9 +123,11 @@ async def test_a_rolled_back_unit_of_work_leaves_no_outbox_row_and_wakes_nobody(
     assert wakes == []
 
 
-async def test_server_down_during_create_the_tuple_waits_and_is_delivered_later(uow, clock, engine, fga_client, fga):
+async def test_server_down_during_create_the_tuple_waits_and_is_delivered_later(
+    uow, clock, engine, fga_client, fga, wired
+):
     fga.stop()
-    post = await CreatePost(uow, clock)(ALICE, "written while OpenFGA is down")
+    post = await wired[CreatePost](ALICE, "written while OpenFGA is down")
     relay = make_relay(engine, fga_client, clock)
 
     failed = await relay.run_once()
@@ -141,8 +150,8 @@ async def test_server_down_during_create_the_tuple_waits_and_is_delivered_later(
     assert (await relay.report())["outbox"] == {"pending": 0, "oldest_pending_age_seconds": None}
 
 
-async def test_a_500_then_a_200(uow, clock, engine, fga_client, fga):
-    post = await CreatePost(uow, clock)(ALICE, "hello")
+async def test_a_500_then_a_200(uow, clock, engine, fga_client, fga, wired):
+    post = await wired[CreatePost](ALICE, "hello")
     relay = make_relay(engine, fga_client, clock)
     fga.fail_next(1, 500)
 
@@ -154,8 +163,8 @@ async def test_a_500_then_a_200(uow, clock, engine, fga_client, fga):
     assert fga.tuples == {owner(ALICE, "post", post.id)}
 
 
-async def test_delivering_twice_is_harmless(uow, clock, engine, fga_client, fga):
-    post = await CreatePost(uow, clock)(ALICE, "hello")
+async def test_delivering_twice_is_harmless(uow, clock, engine, fga_client, fga, wired):
+    post = await wired[CreatePost](ALICE, "hello")
     fga.add_tuples(owner(ALICE, "post", post.id))  # e.g. delivered before, by a relay that died
 
     assert (await make_relay(engine, fga_client, clock).run_once()).delivered == 1
@@ -163,11 +172,13 @@ async def test_delivering_twice_is_harmless(uow, clock, engine, fga_client, fga)
     assert [row["delivered_at"] is not None for row in await rows()] == [True]
 
 
-async def test_an_older_openfga_answering_already_exists_and_does_not_exist_counts_as_delivered(uow, clock, engine):
+async def test_an_older_openfga_answering_already_exists_and_does_not_exist_counts_as_delivered(
+    uow, clock, engine, wired
+):
     with OpenFGABefore110() as old_server:
         async with opened(old_server) as old_client:
-            post = await CreatePost(uow, clock)(ALICE, "one")
-            gone = await CreatePost(uow, clock)(BOB, "two")
+            post = await wired[CreatePost](ALICE, "one")
+            gone = await wired[CreatePost](BOB, "two")
             async with uow() as tx:  # a delete of a tuple the server never had
                 await tx.outbox.record([RelationChange.owner("delete", BOB.id, "post", gone.id)])
                 await tx.commit()
@@ -182,12 +193,14 @@ async def test_an_older_openfga_answering_already_exists_and_does_not_exist_coun
     assert all(row["delivered_at"] is not None for row in await rows())
 
 
-async def test_a_crash_between_delivery_and_marking_redelivers_after_the_lease(uow, clock, engine, fga_client, fga):
+async def test_a_crash_between_delivery_and_marking_redelivers_after_the_lease(
+    uow, clock, engine, fga_client, fga, wired
+):
     class CrashAfterDelivery(OutboxStore):
         async def mark_delivered(self, ids, now):
             raise RuntimeError("the relay's process died here")
 
-    post = await CreatePost(uow, clock)(ALICE, "hello")
+    post = await wired[CreatePost](ALICE, "hello")
     crashing = make_relay(engine, fga_client, clock, store=CrashAfterDelivery(engine))
     survivor = make_relay(engine, fga_client, clock)
 
@@ -208,10 +221,10 @@ async def test_a_crash_between_delivery_and_marking_redelivers_after_the_lease(u
     assert row["delivered_at"] is not None
 
 
-async def test_changes_of_one_object_are_delivered_in_order(uow, clock, engine, fga_client, fga):
-    post = await CreatePost(uow, clock)(ALICE, "short-lived")
-    comment = await CreateComment(uow, clock)(BOB, post.id, "on it")
-    await DeletePost(uow, OwnerAuthorizer())(ALICE, post.id)
+async def test_changes_of_one_object_are_delivered_in_order(uow, clock, engine, fga_client, fga, wired):
+    post = await wired[CreatePost](ALICE, "short-lived")
+    comment = await wired[CreateComment](BOB, post.id, "on it")
+    await wired[DeletePost](ALICE, post.id)
     relay = make_relay(engine, fga_client, clock)
     fga.fail_next(1, 500)
 
@@ -230,12 +243,14 @@ async def test_changes_of_one_object_are_delivered_in_order(uow, clock, engine, 
     assert fga.tuples == set(), "a delete overtaking its write would have left the tuple behind"
 
 
-async def test_a_refused_change_is_set_aside_and_the_rest_of_its_batch_delivered(uow, clock, engine, fga_client, fga):
-    one = await CreatePost(uow, clock)(ALICE, "one")
+async def test_a_refused_change_is_set_aside_and_the_rest_of_its_batch_delivered(
+    uow, clock, engine, fga_client, fga, wired
+):
+    one = await wired[CreatePost](ALICE, "one")
     async with uow() as tx:
         await tx.outbox.record([RelationChange("write", "user:x", "owner", "folder:1")])  # not in the model
         await tx.commit()
-    two = await CreatePost(uow, clock)(BOB, "two")
+    two = await wired[CreatePost](BOB, "two")
 
     result = await make_relay(engine, fga_client, clock).run_once()
 
@@ -285,8 +300,8 @@ async def test_on_postgresql_a_claim_skips_rows_another_relay_has_locked(db_url,
     assert [entry.id for entry in claimed] == ids[3:]
 
 
-async def test_drain_retries_rows_in_backoff_at_once(uow, clock, engine, fga_client, fga):
-    post = await CreatePost(uow, clock)(ALICE, "hello")
+async def test_drain_retries_rows_in_backoff_at_once(uow, clock, engine, fga_client, fga, wired):
+    post = await wired[CreatePost](ALICE, "hello")
     relay = make_relay(engine, fga_client, clock, backoff_base_seconds=300, backoff_max_seconds=300)
     fga.fail_next(1, 503)
     assert (await relay.run_once()).failed == 1
@@ -297,9 +312,9 @@ async def test_drain_retries_rows_in_backoff_at_once(uow, clock, engine, fga_cli
     assert fga.tuples == {owner(ALICE, "post", post.id)}
 
 
-async def test_drain_during_an_outage_stops_after_one_attempt(uow, clock, engine, fga_client, fga):
+async def test_drain_during_an_outage_stops_after_one_attempt(uow, clock, engine, fga_client, fga, wired):
     for i in range(3):
-        await CreatePost(uow, clock)(ALICE, f"post {i}")
+        await wired[CreatePost](ALICE, f"post {i}")
     fga.stop()
 
     total = await make_relay(engine, fga_client, clock).drain()
@@ -308,12 +323,12 @@ async def test_drain_during_an_outage_stops_after_one_attempt(uow, clock, engine
     assert [row["attempts"] for row in await rows()] == [1, 1, 1]
 
 
-async def test_the_backlog_report(uow, clock, engine, fga_client, fga):
+async def test_the_backlog_report(uow, clock, engine, fga_client, fga, wired):
     relay = make_relay(engine, fga_client, clock)
     assert (await relay.report()) == {"outbox": {"pending": 0, "oldest_pending_age_seconds": None}}
     fga.stop()
-    await CreatePost(uow, clock)(ALICE, "one")
-    await CreatePost(uow, clock)(ALICE, "two")
+    await wired[CreatePost](ALICE, "one")
+    await wired[CreatePost](ALICE, "two")
     clock.advance(90)
 
     report = (await relay.report())["outbox"]
@@ -322,12 +337,12 @@ async def test_the_backlog_report(uow, clock, engine, fga_client, fga):
     assert 90 <= report["oldest_pending_age_seconds"] < 3600
 
 
-async def test_purge_drops_only_rows_delivered_long_enough_ago(uow, clock, engine, fga_client, fga):
-    await CreatePost(uow, clock)(ALICE, "delivered")
+async def test_purge_drops_only_rows_delivered_long_enough_ago(uow, clock, engine, fga_client, fga, wired):
+    await wired[CreatePost](ALICE, "delivered")
     relay = make_relay(engine, fga_client, clock)
     await relay.drain()
     fga.stop()
-    await CreatePost(uow, clock)(ALICE, "pending")
+    await wired[CreatePost](ALICE, "pending")
     store = OutboxStore(engine)
 
     await store.purge(clock.now() - timedelta(hours=1))
@@ -337,14 +352,15 @@ async def test_purge_drops_only_rows_delivered_long_enough_ago(uow, clock, engin
     assert left["delivered_at"] is None
 
 
-async def test_the_background_relay_is_woken_by_a_commit(engine, fga_client, clock, fga):
+async def test_the_background_relay_is_woken_by_a_commit(engine, fga_client, clock, fga, make_container):
     # Polling once an hour: only the wake-up after the commit can deliver within the test.
     relay = make_relay(engine, fga_client, clock, poll_seconds=3600)
     uow = PiccoloUnitOfWorkFactory(engine, PiccoloOutbox(clock), on_outbox_commit=relay.wake)
+    create_post = make_container(ports={Engine: engine, UnitOfWorkFactory: uow, Clock: clock})[CreatePost]
     await relay.start()
     try:
         await asyncio.sleep(0.05)  # let it settle into its wait
-        post = await CreatePost(uow, clock)(ALICE, "hello")
+        post = await create_post(ALICE, "hello")
         await eventually(lambda: bool(fga.tuples), "the tuple")
     finally:
         await relay.stop()

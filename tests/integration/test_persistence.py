@@ -7,15 +7,19 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from piccolo.engine.base import Engine
 
-from adapters.authz.builtin import BuiltinAuthorizer
-from adapters.db.tables import CommentTable, PostTable, UserTable
+from adapters.db.comments import CommentTable, PiccoloCommentRepository
+from adapters.db.posts import PiccoloPostReader, PiccoloPostRepository, PostTable
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from adapters.db.users import PiccoloUserRepository, UserTable
+from domain.comments import Comment
 from domain.errors import PreconditionFailed
 from domain.listing import ListQuery, SortField, SortOrder
-from domain.model import Comment, Post, User
+from domain.posts import Post
 from domain.use_cases.posts import CreatePost, UpdatePost
-from tests.fakes import FakeClock, principal
+from domain.users import User
+from tests.fakes import principal
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -37,54 +41,68 @@ def uow(engine) -> PiccoloUnitOfWorkFactory:
     return PiccoloUnitOfWorkFactory(engine)
 
 
-async def test_rows_round_trip_with_types_intact(uow):
+@pytest.fixture
+def users(engine) -> PiccoloUserRepository:
+    return PiccoloUserRepository(engine)
+
+
+@pytest.fixture
+def posts(engine) -> PiccoloPostRepository:
+    return PiccoloPostRepository(engine)
+
+
+@pytest.fixture
+def comments(engine) -> PiccoloCommentRepository:
+    return PiccoloCommentRepository(engine)
+
+
+async def test_rows_round_trip_with_types_intact(uow, users, posts):
     user = a_user()
     post = Post(id=uuid.uuid4(), owner_id=user.id, content="héllo ✓", created_at=T0, updated_at=T0)
     async with uow() as tx:
-        assert await tx.users.add_if_absent(user) == user
-        await tx.posts.add(post)
+        assert await users.add_if_absent(user) == user
+        await posts.add(post)
         await tx.commit()
 
-    async with uow(read_only=True) as read:
-        stored = await read.posts.get(post.id)
-        stored_user = await read.users.get(user.id)
+    stored = await posts.get(post.id)
+    stored_user = await users.get(user.id)
     assert stored == post
     assert stored_user == user
     assert stored.created_at.tzinfo is not None
     assert isinstance(stored.id, uuid.UUID)
 
 
-async def test_leaving_without_commit_rolls_back(uow):
-    async with uow() as tx:
-        await tx.users.add_if_absent(a_user())
+async def test_leaving_without_commit_rolls_back(uow, users):
+    async with uow():
+        await users.add_if_absent(a_user())
     assert await UserTable.count() == 0
 
 
-async def test_a_failure_mid_use_case_leaves_no_row_behind(uow):
+async def test_a_failure_mid_use_case_leaves_no_row_behind(uow, users, posts):
     user = a_user()
     with pytest.raises(ZeroDivisionError):
-        async with uow() as tx:
-            await tx.users.add_if_absent(user)
-            await tx.posts.add(Post(id=uuid.uuid4(), owner_id=user.id, content="x", created_at=T0, updated_at=T0))
+        async with uow():
+            await users.add_if_absent(user)
+            await posts.add(Post(id=uuid.uuid4(), owner_id=user.id, content="x", created_at=T0, updated_at=T0))
             _ = 1 / 0
     assert await UserTable.count() == 0
     assert await PostTable.count() == 0
 
 
-async def test_add_if_absent_keeps_the_first_row(uow):
+async def test_add_if_absent_keeps_the_first_row(uow, users):
     async with uow() as tx:
-        await tx.users.add_if_absent(a_user())
-        again = await tx.users.add_if_absent(
+        await users.add_if_absent(a_user())
+        again = await users.add_if_absent(
             User(**{**{f: getattr(a_user(), f) for f in User.__struct_fields__}, "username": "changed"})
         )
         await tx.commit()
     assert again.username == "alice"
 
 
-async def test_save_upserts_and_keeps_created_at(uow):
+async def test_save_upserts_and_keeps_created_at(uow, users):
     user = a_user()
     async with uow() as tx:
-        await tx.users.save(user)
+        await users.save(user)
         later = T0 + timedelta(hours=1)
         changed = User(
             **{
@@ -96,46 +114,44 @@ async def test_save_upserts_and_keeps_created_at(uow):
                 "synced_at_ms": 5,
             }
         )
-        await tx.users.save(changed)
+        await users.save(changed)
         await tx.commit()
-    async with uow(read_only=True) as read:
-        stored = await read.users.get(user.id)
+    stored = await users.get(user.id)
     assert stored is not None
     assert (stored.username, stored.is_active, stored.synced_at_ms) == ("al", False, 5)
     assert stored.created_at == T0
 
 
-async def test_update_is_a_compare_and_set_on_version(uow):
+async def test_update_is_a_compare_and_set_on_version(uow, users, posts):
     user = a_user()
     post = Post(id=uuid.uuid4(), owner_id=user.id, content="v1", created_at=T0, updated_at=T0)
     async with uow() as tx:
-        await tx.users.add_if_absent(user)
-        await tx.posts.add(post)
-        assert await tx.posts.update(post.revised("v2", T0 + timedelta(seconds=1)))
-        assert not await tx.posts.update(post.revised("stale", T0 + timedelta(seconds=2))), "version 1 is gone"
+        await users.add_if_absent(user)
+        await posts.add(post)
+        assert await posts.update(post.revised("v2", T0 + timedelta(seconds=1)))
+        assert not await posts.update(post.revised("stale", T0 + timedelta(seconds=2))), "version 1 is gone"
         await tx.commit()
-    async with uow(read_only=True) as read:
-        stored = await read.posts.get(post.id)
+    stored = await posts.get(post.id)
     assert (stored.content, stored.version) == ("v2", 2)
 
 
-async def test_deleting_a_post_cascades_to_its_comments(uow):
+async def test_deleting_a_post_cascades_to_its_comments(uow, users, posts, comments):
     user = a_user()
     post = Post(id=uuid.uuid4(), owner_id=user.id, content="p", created_at=T0, updated_at=T0)
     comment = Comment(id=uuid.uuid4(), post_id=post.id, owner_id=user.id, content="c", created_at=T0, updated_at=T0)
     async with uow() as tx:
-        await tx.users.add_if_absent(user)
-        await tx.posts.add(post)
-        await tx.comments.add(comment)
-        assert await tx.comments.ids_of_post(post.id) == [(comment.id, user.id)]
-        await tx.posts.delete(post.id)
+        await users.add_if_absent(user)
+        await posts.add(post)
+        await comments.add(comment)
+        assert await comments.owners_on_post(post.id) == [(comment.id, user.id)]
+        await posts.delete(post.id)
         await tx.commit()
     assert await CommentTable.count() == 0
 
 
-async def test_listing_filters_sort_order_paging_and_total(uow):
+async def test_listing_filters_sort_order_paging_and_total(engine, uow, users, posts):
     alice, bob = a_user("alice"), a_user("bob")
-    posts = [
+    mine = [
         Post(
             id=uuid.uuid4(),
             owner_id=alice.id,
@@ -147,46 +163,46 @@ async def test_listing_filters_sort_order_paging_and_total(uow):
     ]
     async with uow() as tx:
         for user in (alice, bob):
-            await tx.users.add_if_absent(user)
-        for post in posts:
-            await tx.posts.add(post)
-        await tx.posts.add(Post(id=uuid.uuid4(), owner_id=bob.id, content="b", created_at=T0, updated_at=T0))
+            await users.add_if_absent(user)
+        for post in mine:
+            await posts.add(post)
+        await posts.add(Post(id=uuid.uuid4(), owner_id=bob.id, content="b", created_at=T0, updated_at=T0))
         await tx.commit()
+    reader = PiccoloPostReader(engine)
 
-    async with uow(read_only=True) as read:
-        default_order, total = await read.posts.list(ListQuery(owner_id=alice.id))
-        assert [p.content for p in default_order] == ["a0", "a1", "a2", "a3", "a4", "a5"]  # updated_at desc
-        assert total == 6
+    default_order = await reader.list(ListQuery(owner_id=alice.id))
+    assert [p.content for p in default_order.items] == ["a0", "a1", "a2", "a3", "a4", "a5"]  # updated_at desc
+    assert default_order.total == 6
 
-        page, total = await read.posts.list(
-            ListQuery(owner_id=alice.id, sort_by=SortField.created_at, order=SortOrder.desc, limit=2, offset=2)
+    page = await reader.list(
+        ListQuery(owner_id=alice.id, sort_by=SortField.created_at, order=SortOrder.desc, limit=2, offset=2)
+    )
+    assert [p.content for p in page.items] == ["a3", "a2"]
+    assert page.total == 6
+
+    window = await reader.list(
+        ListQuery(
+            from_date=T0 + timedelta(minutes=1),
+            to_date=T0 + timedelta(minutes=3),
+            sort_by=SortField.created_at,
+            order=SortOrder.asc,
         )
-        assert [p.content for p in page] == ["a3", "a2"]
-        assert total == 6
+    )
+    assert [p.content for p in window.items] == ["a1", "a2", "a3"]
+    assert window.total == 3
 
-        window, total = await read.posts.list(
-            ListQuery(
-                from_date=T0 + timedelta(minutes=1),
-                to_date=T0 + timedelta(minutes=3),
-                sort_by=SortField.created_at,
-                order=SortOrder.asc,
-            )
-        )
-        assert [p.content for p in window] == ["a1", "a2", "a3"]
-        assert total == 3
-
-        beyond, total = await read.posts.list(ListQuery(offset=50))
-        assert (beyond, total) == ([], 7)
+    beyond = await reader.list(ListQuery(offset=50))
+    assert (beyond.items, beyond.total) == ([], 7)
 
 
-async def test_two_concurrent_units_of_work_never_share_a_transaction(engine, uow):
+async def test_two_concurrent_units_of_work_never_share_a_transaction(engine, uow, users):
     """Each task's queries join its own transaction: one rolls back, the other commits."""
     alice, bob = a_user("alice"), a_user("bob")
     both_inside = asyncio.Barrier(2) if engine.engine_type == "postgres" else None
 
     async def write(user: User, commit: bool) -> None:
         async with uow() as tx:
-            await tx.users.add_if_absent(user)
+            await users.add_if_absent(user)
             if both_inside is not None:
                 await both_inside.wait()  # both transactions are open at the same time
             if commit:
@@ -197,10 +213,11 @@ async def test_two_concurrent_units_of_work_never_share_a_transaction(engine, uo
     assert names == {"alice"}
 
 
-async def test_concurrent_updates_with_the_same_if_match_let_exactly_one_win(uow):
-    clock = FakeClock()
-    post = await CreatePost(uow, clock)(principal("alice"), "v1")
-    update = UpdatePost(uow, BuiltinAuthorizer(), clock)
+async def test_concurrent_updates_with_the_same_if_match_let_exactly_one_win(make_container, engine, posts):
+    """The use cases as the app wires them (built-in authorizer), on the test's database."""
+    container = make_container(ports={Engine: engine})
+    post = await container[CreatePost](principal("alice"), "v1")
+    update = container[UpdatePost]
 
     results = await asyncio.gather(
         *(update(principal("alice"), post.id, f"writer {i}", expected_version=1) for i in range(5)),
@@ -210,5 +227,4 @@ async def test_concurrent_updates_with_the_same_if_match_let_exactly_one_win(uow
     losers = [r for r in results if isinstance(r, PreconditionFailed)]
     assert len(winners) == 1
     assert len(losers) == 4
-    async with uow(read_only=True) as read:
-        assert (await read.posts.get(post.id)).version == 2
+    assert (await posts.get(post.id)).version == 2

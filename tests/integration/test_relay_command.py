@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.clock import SystemClock
 from adapters.db.outbox import PiccoloOutbox
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
-from app.container import SystemClock
 from domain.ports import RelationChange
 from tests.support.fake_openfga import AUTHORIZATION_MODEL, FakeOpenFGA
 from tests.support.openfga import openfga_env
@@ -91,16 +91,21 @@ async def test_backfill_queues_every_owner_tuple_and_the_relay_delivers_them(eng
     """Content written while permissions were built in (no outbox), then OpenFGA turned on."""
     from datetime import UTC, datetime
 
-    from domain.model import Comment, Post, User
+    from adapters.db.comments import PiccoloCommentRepository
+    from adapters.db.posts import PiccoloPostRepository
+    from adapters.db.users import PiccoloUserRepository
+    from domain.comments import Comment
+    from domain.posts import Post
+    from domain.users import User
 
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     alice = User(uuid.uuid4(), "alice", None, None, True, t0, t0)
     post = Post(id=uuid.uuid4(), owner_id=alice.id, content="p", created_at=t0, updated_at=t0)
     comment = Comment(id=uuid.uuid4(), post_id=post.id, owner_id=alice.id, content="c", created_at=t0, updated_at=t0)
     async with PiccoloUnitOfWorkFactory(engine)() as tx:  # the built-in authorizer's factory: no outbox
-        await tx.users.add_if_absent(alice)
-        await tx.posts.add(post)
-        await tx.comments.add(comment)
+        await PiccoloUserRepository(engine).add_if_absent(alice)
+        await PiccoloPostRepository(engine).add(post)
+        await PiccoloCommentRepository(engine).add(comment)
         await tx.commit()
     env = {"DATABASE_URL": db_url, **openfga_env(fga)}
 

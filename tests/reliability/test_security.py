@@ -14,7 +14,7 @@ from app.http import problems
 from app.http.hardening import MAX_JSON_DEPTH
 from app.main import create_app
 from domain.errors import DependencyUnavailable
-from domain.use_cases.posts import GetPost, ListPosts
+from domain.posts import PostReader, PostRepository
 from tests.api.test_posts_api import assert_problem, create
 from tests.support.tokens import TestKeys
 
@@ -77,21 +77,15 @@ async def test_no_client_error_body_carries_internals(client: Any, keys: TestKey
             assert_says_nothing_internal(response, forged)
 
 
-class _Exploding(GetPost):
-    """A use case failing the way a bug would: its message full of internals."""
+class _Exploding:
+    """A port failing the way a bug would: its message full of internals (the use case is the real one)."""
 
-    def __init__(self) -> None:
-        pass
-
-    async def __call__(self, *args: Any) -> Any:
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(INTERNALS)
 
 
-class _DatabaseDown(ListPosts):
-    def __init__(self) -> None:
-        pass
-
-    async def __call__(self, *args: Any) -> Any:
+class _DatabaseDown:
+    async def list(self, *args: Any) -> Any:
         raise DependencyUnavailable("database") from asyncpg.QueryCanceledError(INTERNALS)
 
 
@@ -107,7 +101,7 @@ class _Records(logging.Handler):
 async def test_a_500_and_a_503_say_only_what_happened_and_the_500_is_logged(
     engine: Any, db_url: str, container_for: Any, keys: TestKeys
 ) -> None:
-    container = container_for(db_url, ports={GetPost: _Exploding(), ListPosts: _DatabaseDown()})
+    container = container_for(db_url, ports={PostRepository: _Exploding(), PostReader: _DatabaseDown()})
     # On the module's own logger: the app's logging set-up replaces the root logger's handlers (caplog's).
     logger, records = logging.getLogger(problems.__name__), _Records()
     logger.addHandler(records)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from piccolo.engine.base import Engine
 
-from adapters.db.tables import TABLES
+from adapters.db.engine import tables
 
 
 def server_url() -> str | None:
@@ -57,7 +57,7 @@ async def drop_postgres_database(url: str, server: str | None = None) -> None:
 
 async def reset(engine: Engine) -> None:  # type: ignore[type-arg]
     """Empty every table (children first), keeping the schema."""
-    for table in reversed(TABLES):
+    for table in reversed(tables()):
         await engine.run_ddl(f'DELETE FROM "{table._meta.tablename}"')
 
 

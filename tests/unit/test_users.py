@@ -7,15 +7,15 @@ import pytest
 from domain.errors import NotFound
 from domain.model import user_id_from_subject
 from domain.use_cases.users import GetCurrentUser, GetUser
-from tests.fakes import FakeClock, FakeUnitOfWorkFactory, principal
+from tests.fakes import Fakes, principal
 
 
 async def test_me_creates_the_record_from_the_token_once():
-    uow, clock = FakeUnitOfWorkFactory(), FakeClock()
+    fakes = Fakes()
     alice = principal("alice")
 
-    first = await GetCurrentUser(uow, clock)(alice)
-    second = await GetCurrentUser(uow, clock)(alice)
+    first = await fakes[GetCurrentUser](alice)
+    second = await fakes[GetCurrentUser](alice)
 
     assert first == second
     assert (first.id, first.username, first.full_name, first.email, first.is_active) == (
@@ -25,15 +25,15 @@ async def test_me_creates_the_record_from_the_token_once():
         "alice@example.test",
         True,
     )
-    assert sum(1 for u in uow.opened if u.committed) == 1, "only the first call writes"
+    assert sum(1 for u in fakes.uow.opened if u.committed) == 1, "only the first call writes"
 
 
 async def test_get_user_by_id():
-    uow = FakeUnitOfWorkFactory()
-    alice = await GetCurrentUser(uow, FakeClock())(principal("alice"))
-    assert await GetUser(uow)(alice.id) == alice
+    fakes = Fakes()
+    alice = await fakes[GetCurrentUser](principal("alice"))
+    assert await fakes[GetUser](alice.id) == alice
     with pytest.raises(NotFound):
-        await GetUser(uow)(uuid.uuid4())
+        await fakes[GetUser](uuid.uuid4())
 
 
 def test_subject_to_user_id_is_stable_and_keeps_uuids():

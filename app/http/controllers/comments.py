@@ -24,6 +24,7 @@ from app.http.controllers.listing import (
     list_query,
 )
 from app.http.schemas import CommentOut, CommentPage, ContentIn, NewComment
+from domain.comments import CommentQuery
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 
 
@@ -66,7 +67,7 @@ class CommentController(Controller):
         limit: Limit = LIMIT,
         offset: Offset = 0,
     ) -> CommentPage:
-        query = list_query(owner_id, from_date, to_date, sort_by, order, limit, offset, post_id=post_id)
+        query = list_query(owner_id, from_date, to_date, sort_by, order, limit, offset, CommentQuery, post_id=post_id)
         page = await list_comments(query)
         return CommentPage([CommentOut.of(item) for item in page.items], page.total, page.limit, page.offset)
 

@@ -44,6 +44,7 @@ _DESCRIPTIONS = {
     401: "No bearer token, or one that cannot be trusted (see WWW-Authenticate)",
     403: "Authenticated but not allowed",
     404: "No such resource",
+    409: "Conflicts with what is stored, e.g. a name that must be unique and is taken",
     412: "If-Match names a version that is no longer current",
     413: "Body larger than 1 MiB",
     503: "Maintenance mode, or a dependency (database, OpenFGA) is unavailable; see Retry-After",

@@ -57,7 +57,7 @@ _DEFAULT = ListQuery()
 SORT_BY, ORDER, LIMIT = _DEFAULT.sort_by, _DEFAULT.order, _DEFAULT.limit
 
 
-def list_query(
+def list_query[Q: ListQuery](
     owner_id: uuid.UUID | None,
     from_date: str | None,
     to_date: str | None,
@@ -65,19 +65,21 @@ def list_query(
     order: SortOrder,
     limit: int,
     offset: int,
-    post_id: uuid.UUID | None = None,
-) -> ListQuery:
-    """The use case's query from the handler's parameters (Litestar has checked types and bounds)."""
+    query: type[Q] = ListQuery,  # type: ignore[assignment]
+    **filters: object,
+) -> Q:
+    """The use case's query from the handler's parameters (Litestar has checked types and bounds);
+    ``query`` a listing's own query struct, ``filters`` its further filters (e.g. ``post_id``)."""
     start, end = _date_time("from_date", from_date), _date_time("to_date", to_date)
     if start is not None and end is not None and start > end:
         raise InvalidInput("from_date", "must not be after to_date")
-    return ListQuery(
+    return query(
         owner_id=owner_id,
-        post_id=post_id,
         from_date=start,
         to_date=end,
         sort_by=sort_by,
         order=order,
         limit=limit,
         offset=offset,
+        **filters,
     )

@@ -1,7 +1,7 @@
 """The Keycloak webhook: users created, updated and deleted in Keycloak, applied to our table.
 
 Not behind the bearer guard (Keycloak signs the body instead) and exempt from maintenance mode
-(``opt["maintenance_exempt"]``), so user sync keeps working while writes are paused.
+(``opt={EXEMPT: True}``, app/maintenance.py), so user sync keeps working while writes are paused.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from litestar.params import HeaderParameter
 
 from app.http.controllers.common import problems
 from app.http.problems import PROBLEM_JSON, Problem
+from app.maintenance import EXEMPT
 from domain.use_cases.user_sync import SyncUser
 
 Signature = Annotated[
@@ -56,7 +57,7 @@ class KeycloakWebhookController(Controller):
             "late or repeated deliveries change nothing. 503 while KEYCLOAK_WEBHOOK_SECRET is unset."
         ),
         responses=RESPONSES,
-        opt={"maintenance_exempt": True},
+        opt={EXEMPT: True},
     )
     async def events(
         self, request: Request[Any, Any, Any], sync_user: NamedDependency[SyncUser], signature: Signature = None

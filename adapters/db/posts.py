@@ -1,0 +1,82 @@
+"""Posts in the database: the table, and every statement the repository and the reader send.
+
+Rows map positionally onto ``domain.posts.Post``: each SELECT names its columns in the entity's field order.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from msgspec.structs import astuple
+from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz
+from piccolo.columns.base import OnDelete
+from piccolo.engine.base import Engine
+from piccolo.table import Table
+
+from adapters.db.sql import Listing, Statement, fetch
+from adapters.db.users import UserTable
+from domain.listing import ListQuery, Page
+from domain.posts import Post
+
+
+class PostTable(Table, tablename="post"):
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(references=UserTable, on_delete=OnDelete.restrict, null=False)
+    content = Text()
+    created_at = Timestamptz()
+    updated_at = Timestamptz(index=True)
+    version = Integer(default=1)
+
+
+GET = Statement('SELECT "id", "owner_id", "content", "created_at", "updated_at", "version" FROM "post" WHERE "id" = $1')
+GET_FOR_UPDATE = Statement(
+    'SELECT "id", "owner_id", "content", "created_at", "updated_at", "version" FROM "post" WHERE "id" = $1 FOR UPDATE',
+    sqlite=GET,  # no row locks: SQLite's IMMEDIATE transaction already holds the whole database
+)
+INSERT = Statement(
+    'INSERT INTO "post" ("id", "owner_id", "content", "created_at", "updated_at", "version") '
+    "VALUES ($1, $2, $3, $4, $5, $6)"
+)
+# A compare-and-set: stored only over the version before it ($5).
+UPDATE = Statement(
+    'UPDATE "post" SET "content" = $2, "updated_at" = $3, "version" = $4 WHERE "id" = $1 AND "version" = $5 '
+    'RETURNING "id"'
+)
+DELETE = Statement('DELETE FROM "post" WHERE "id" = $1')  # its comments go with it: ON DELETE CASCADE
+
+LISTING = Listing(
+    "post",
+    '"id", "owner_id", "content", "created_at", "updated_at", "version"',
+    filters={"owner_id": '"owner_id" = {}', "from_date": '"created_at" >= {}', "to_date": '"created_at" <= {}'},
+    sort_columns=("created_at", "updated_at"),
+    counted_by_triggers=True,
+)
+
+
+class PiccoloPostRepository:
+    def __init__(self, engine: Engine) -> None:  # type: ignore[type-arg]
+        self._engine = engine
+
+    async def get(self, post_id: uuid.UUID, *, for_update: bool = False) -> Post | None:
+        rows = await fetch(self._engine, GET_FOR_UPDATE if for_update else GET, post_id)
+        return Post(*rows[0]) if rows else None
+
+    async def add(self, post: Post) -> None:
+        await fetch(self._engine, INSERT, *astuple(post))
+
+    async def update(self, post: Post) -> bool:
+        stored = await fetch(
+            self._engine, UPDATE, post.id, post.content, post.updated_at, post.version, post.version - 1
+        )
+        return bool(stored)
+
+    async def delete(self, post_id: uuid.UUID) -> None:
+        await fetch(self._engine, DELETE, post_id)
+
+
+class PiccoloPostReader:
+    def __init__(self, engine: Engine) -> None:  # type: ignore[type-arg]
+        self._engine = engine
+
+    async def list(self, query: ListQuery) -> Page[Post]:
+        return await LISTING.page(self._engine, query, Post)

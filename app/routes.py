@@ -1,0 +1,15 @@
+"""What the service serves. A new resource's controller goes in ``API``."""
+
+from __future__ import annotations
+
+from app.http.controllers.comments import CommentController
+from app.http.controllers.health import HealthController
+from app.http.controllers.posts import PostController
+from app.http.controllers.service_context import ServiceContextController
+from app.http.controllers.users import UserController
+from app.http.controllers.webhooks import KeycloakWebhookController
+
+# Behind the bearer token (the /v1 router's middleware, app/http/auth.py).
+API = [UserController, PostController, CommentController, ServiceContextController]
+# Without one: health for probes; the Keycloak webhook is signed instead.
+OPEN = [HealthController, KeycloakWebhookController]

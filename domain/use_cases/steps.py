@@ -1,0 +1,80 @@
+"""Steps that several use cases take, as plain functions, so that each use case still reads as its rule."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+from domain.comments import Comment
+from domain.errors import Forbidden, NotFound, PreconditionFailed
+from domain.model import Principal
+from domain.policy import ensure_allowed
+from domain.ports import Action, Authorizer, Clock
+from domain.posts import Post
+from domain.users import User, UserRepository
+
+
+class Loads[T](Protocol):
+    async def get(self, item_id: uuid.UUID, /, *, for_update: bool = False) -> T | None: ...
+
+
+class Versioned(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def version(self) -> int: ...
+
+
+class Revises[T](Protocol):
+    async def update(self, item: T, /) -> bool: ...
+
+
+async def load[T](repository: Loads[T], kind: str, item_id: uuid.UUID, *, for_update: bool = False) -> T:
+    """The item, or ``NotFound`` naming it. ``for_update`` locks its row until the unit of work ends."""
+    item = await repository.get(item_id, for_update=for_update)
+    if item is None:
+        raise NotFound(f"{kind} {item_id} does not exist")
+    return item
+
+
+async def authorize_before[T: (Post, Comment)](
+    authorizer: Authorizer, principal: Principal, action: Action, repository: Loads[T], kind: str, item_id: uuid.UUID
+) -> None:
+    """Ask a remote authorizer (OpenFGA) before the write transaction opens, on a read of its own:
+    waiting for its answer must not hold a row lock and a pooled connection. Owners never change, so
+    the answer still holds when the transaction loads the row again. Admins are decided from the
+    token (domain.policy): no read. A local authorizer is asked by ``authorize_locked`` instead."""
+    if principal.is_admin or not authorizer.remote:
+        return
+    await ensure_allowed(authorizer, principal, action, await load(repository, kind, item_id))
+
+
+async def authorize_locked[T: (Post, Comment)](
+    authorizer: Authorizer, principal: Principal, action: Action, item: T
+) -> None:
+    """Ask a local authorizer inside the write transaction, of the row just loaded and locked: it
+    decides from the row itself, which saves the read ``authorize_before`` makes. A refusal raises
+    and the transaction rolls back, having changed nothing."""
+    if not authorizer.remote:
+        await ensure_allowed(authorizer, principal, action, item)
+
+
+def check_version(kind: str, item: Versioned, expected_version: int | None) -> None:
+    """The caller's ``If-Match``, when given, must name the stored version."""
+    if expected_version is not None and item.version != expected_version:
+        raise PreconditionFailed(f"{kind} {item.id} is at version {item.version}, not {expected_version}")
+
+
+async def save_revision[T: Versioned](repository: Revises[T], kind: str, revised: T) -> None:
+    """A compare-and-set on the version. The row lock the use case holds makes it succeed; it stays
+    as the guard for engines without row locks, so that two writers can never both win."""
+    if not await repository.update(revised):
+        raise PreconditionFailed(f"{kind} {revised.id} was changed concurrently; reload it")
+
+
+async def register_writer(users: UserRepository, principal: Principal, clock: Clock) -> User:
+    """The caller's user record, created from the token the first time the caller writes."""
+    user = await users.add_if_absent(User.from_principal(principal, clock.now()))
+    if not user.is_active:
+        raise Forbidden("your account is deactivated")
+    return user
