@@ -14,6 +14,7 @@ from litestar.types import ASGIApp, Scope, Send
 
 from app import logging as app_logging
 from app.container import build_container, litestar_dependencies, load_startup_settings, running
+from app.http.admission import Admission, AdmissionControl
 from app.http.auth import bearer_auth
 from app.http.controllers.comments import CommentController
 from app.http.controllers.health import HealthController
@@ -27,6 +28,7 @@ from app.http.docs import docs_assets_router, openapi_config
 from app.http.hardening import BoundedRequest
 from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
+from app.live_settings import SettingsStore
 from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_check
 from app.metrics import Metrics
 from app.settings import Settings
@@ -46,7 +48,9 @@ class ServiceApp(Litestar):
     """
 
     service_prefix: str = ""
-    edge: ASGIApp | None = None  # request id, security headers, access log, metrics (app/http/observe.py)
+    # admission control (app/http/admission.py), then request id, security headers, access log,
+    # metrics (app/http/observe.py)
+    edge: ASGIApp | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and self.edge is not None:
@@ -91,6 +95,17 @@ def _freeze_startup_heap() -> None:
         _heap_frozen = True
         gc.collect()
         gc.freeze()
+
+
+def _admission(store: SettingsStore) -> Admission:
+    """This worker's request slots (app/http/admission.py), resized live."""
+
+    def bounds(settings: Settings) -> tuple[int, float]:
+        return settings.admission_max_in_flight, settings.admission_max_wait_ms / 1000
+
+    admission = Admission(*bounds(store.current))
+    store.subscribe(lambda s: admission.configure(*bounds(s)), "ADMISSION_MAX_IN_FLIGHT", "ADMISSION_MAX_WAIT_MS")
+    return admission
 
 
 def _version() -> str:
@@ -138,7 +153,10 @@ def create_app(container: Container | None = None) -> ServiceApp:
         debug=False,
     )
     app.asgi_handler = LiveCORSMiddleware(app.asgi_handler, container[CorsPolicy])
-    app.edge = RequestObserver(app.dispatch, metrics)
+    admission = _admission(container[SettingsStore])
+    if metrics is not None:
+        metrics.add_admission(admission)
+    app.edge = AdmissionControl(RequestObserver(app.dispatch, metrics), admission, settings.prefix)
     app.service_prefix = settings.prefix
     app.state.container = container
     return app
