@@ -19,9 +19,9 @@ dev:
     @echo ""
     granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
-# run the production server: Granian, ASGI, WEB_CONCURRENCY workers, structured logs; SIGTERM drains (bounded)
+# run the production server (app/serve.sh, as the image does): Granian, WEB_CONCURRENCY workers, bounded connections; SIGTERM drains
 serve:
-    @exec granian --interface asgi --host "${HOST:-0.0.0.0}" --port {{port}} --workers "${WEB_CONCURRENCY:-1}" --no-ws --log-config app/granian-logging.json --workers-kill-timeout "${GRANIAN_WORKERS_KILL_TIMEOUT:-20}" app.main:app
+    @PORT={{port}} exec sh app/serve.sh
 
 # run the whole test suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
 test *args:

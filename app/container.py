@@ -32,6 +32,7 @@ from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from adapters.db.users import PiccoloUserRepository
 from app import factories
 from app import logging as app_logging
+from app.http.admission import Admission
 from app.http.cors import CorsPolicy
 from app.live_settings import SettingsStore
 from app.maintenance import MaintenanceGate
@@ -72,6 +73,7 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         Readiness: Singleton(lambda c: Readiness(partial(ping, c[Engine]))),
         MaintenanceGate: Singleton(lambda c: factories.maintenance_gate(c[SettingsStore], c[GetServiceContext])),
         CorsPolicy: Singleton(lambda c: factories.cors_policy(c[SettingsStore])),
+        Admission: Singleton(lambda c: factories.admission(c[SettingsStore])),
         Metrics: Singleton(lambda c: factories.metrics(c[Settings], c[Engine])),
     }
     if settings.openfga_enabled:  # permissions in OpenFGA, fed by the outbox and its relay

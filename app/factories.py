@@ -22,6 +22,7 @@ from adapters.auth.keys import DevKeys, KeySource
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.db.lifecycle import pool_stats
 from adapters.db.outbox import OutboxStore
+from app.http.admission import Admission
 from app.http.cors import CorsPolicy
 from app.live_settings import SettingsStore
 from app.maintenance import MaintenanceGate
@@ -156,6 +157,17 @@ def maintenance_gate(store: SettingsStore, get_service_context: GetServiceContex
     gate = MaintenanceGate(read, ttl=store.current.maintenance_cache_seconds)
     store.subscribe(lambda s: setattr(gate, "ttl", s.maintenance_cache_seconds), "MAINTENANCE_CACHE_SECONDS")
     return gate
+
+
+def admission(store: SettingsStore) -> Admission:
+    """This worker's request slots (app/http/admission.py), resized live."""
+
+    def bounds(settings: Settings) -> tuple[int, float]:
+        return settings.admission_max_in_flight, settings.admission_max_wait_ms / 1000
+
+    slots = Admission(*bounds(store.current))
+    store.subscribe(lambda s: slots.configure(*bounds(s)), "ADMISSION_MAX_IN_FLIGHT", "ADMISSION_MAX_WAIT_MS")
+    return slots
 
 
 def cors_policy(store: SettingsStore) -> CorsPolicy:

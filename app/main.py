@@ -14,6 +14,7 @@ from litestar.types import ASGIApp, Scope, Send
 
 from app import logging as app_logging
 from app.container import build_container
+from app.http.admission import Admission, AdmissionControl
 from app.http.auth import bearer_auth
 from app.http.controllers.metrics import metrics_route
 from app.http.cors import CorsPolicy, LiveCORSMiddleware
@@ -44,7 +45,9 @@ class ServiceApp(Litestar):
     """
 
     service_prefix: str = ""
-    edge: ASGIApp | None = None  # request id, security headers, access log, metrics (app/http/observe.py)
+    # admission control (app/http/admission.py), then request id, security headers, access log,
+    # metrics (app/http/observe.py)
+    edge: ASGIApp | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and self.edge is not None:
@@ -126,7 +129,10 @@ def create_app(container: Container | None = None) -> ServiceApp:
         debug=False,
     )
     app.asgi_handler = LiveCORSMiddleware(app.asgi_handler, container[CorsPolicy])
-    app.edge = RequestObserver(app.dispatch, metrics)
+    admission = container[Admission]
+    if metrics is not None:
+        metrics.add_admission(admission)
+    app.edge = AdmissionControl(RequestObserver(app.dispatch, metrics), admission, settings.prefix)
     app.service_prefix = settings.prefix
     app.state.container = container
     return app

@@ -4,6 +4,8 @@
   ``method``, ``route`` (the route template, ``unmatched`` for 404s without a route) and ``status``.
 - ``db_pool_connections`` (``state`` = ``in_use`` / ``idle``) and ``db_pool_max_connections``:
   the asyncpg pool of this process (absent on SQLite, which has no pool).
+- ``http_requests_in_flight``, ``http_requests_waiting`` and ``http_requests_shed_total``: the
+  admission control of this process (app/http/admission.py), read at scrape time.
 - Gauges registered where the metrics are built (app/factories.py) with ``add_gauge(name, help,
   read)``: ``read`` is an async callable awaited at scrape time (bounded), e.g. the outbox backlog.
 - Process metrics (CPU, memory, open files, GC) of this process.
@@ -18,7 +20,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -29,9 +31,12 @@ from prometheus_client import (
     ProcessCollector,
     disable_created_metrics,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from app.http.admission import Admission
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +78,9 @@ class Metrics:
     def add_pool(self, stats: PoolStats) -> None:
         self.registry.register(_PoolCollector(stats))
 
+    def add_admission(self, admission: Admission) -> None:
+        self.registry.register(_AdmissionCollector(admission))
+
     def add_gauge(self, name: str, documentation: str, read: Callable[[], Awaitable[float]]) -> None:
         """A gauge whose value ``read()`` returns at each scrape; NaN if it fails or is slow."""
         self._gauges.append((Gauge(name, documentation, registry=self.registry), read))
@@ -106,3 +114,20 @@ class _PoolCollector(Collector):
         connections.add_metric(["idle"], idle)
         yield connections
         yield GaugeMetricFamily("db_pool_max_connections", "Upper bound of the pool (DB_POOL_MAX)", value=maximum)
+
+
+class _AdmissionCollector(Collector):
+    def __init__(self, admission: Admission) -> None:
+        self._admission = admission
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        admission = self._admission
+        yield GaugeMetricFamily(
+            "http_requests_in_flight",
+            "Requests inside the app now (ADMISSION_MAX_IN_FLIGHT bounds it)",
+            admission.in_flight,
+        )
+        yield GaugeMetricFamily("http_requests_waiting", "Requests waiting for a slot now", admission.waiting)
+        yield CounterMetricFamily(
+            "http_requests_shed", "Requests refused with 503 because no slot came in time", admission.shed
+        )

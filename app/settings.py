@@ -96,6 +96,8 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     cors_origins: str = ""
     web_concurrency: Positive = 1
     maintenance_cache_seconds: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+    admission_max_in_flight: NonNegative = 128  # per worker; 0: no limit (app/http/admission.py)
+    admission_max_wait_ms: NonNegative = 500
     metrics_enabled: bool = False
     var_dir: str = "./var"
 

@@ -44,6 +44,14 @@ from tests.support import databases
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Granian 2.8's own defaults for what app/serve.sh sets: the "before" of benchmarks/slow_clients.py
+# and benchmarks/overload.py.
+STOCK_GRANIAN = {
+    "GRANIAN_HTTP": "auto",
+    "GRANIAN_BACKLOG": "1024",
+    "GRANIAN_BACKPRESSURE": "1024",  # backlog / workers
+    "GRANIAN_HTTP1_HEADER_READ_TIMEOUT": "30000",
+}
 # Settings that would point the service somewhere else than the benchmark's own database and keys.
 FOREIGN_SETTINGS = ("OIDC_ISSUER", "OIDC_AUDIENCE", "OPENFGA_API_URL", "CONSUL_URL", "SERVICE_PREFIX")
 
@@ -172,6 +180,40 @@ class RssSampler:
         self.samples.append(self.server.worker_rss_mib())
 
 
+def service_env(database_url: str, var_dir: Path, workers: int) -> dict[str, str]:
+    """The environment `just serve` runs with in a benchmark: this process's, minus anything that
+    would point it elsewhere, on the benchmark's database and dev key, JSON logs as in production."""
+    env = {k: v for k, v in os.environ.items() if k not in FOREIGN_SETTINGS and not k.startswith("CONSUL_")}
+    env.update(
+        DATABASE_URL=database_url,
+        VAR_DIR=str(var_dir),
+        APP_ENV="development",  # for the dev key pair: a real RS256 JWT, only the key source differs
+        LOG_FORMAT="json",  # production's format (development's default is the console renderer)
+        DB_AUTO_MIGRATE="false",
+        HOST="127.0.0.1",
+        WEB_CONCURRENCY=str(workers),
+    )
+    return env
+
+
+def mint_token(env: dict[str, str]) -> str:
+    """A bearer token for the seeded user, signed with the dev key the service will verify with."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "token", seed.BENCH_USER, "--ttl", "7200"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def served(env: dict[str, str], port: int, log: Path, name: str = "service") -> Server:
+    """`just serve` on ``port`` (not started yet)."""
+    just = shutil.which("just") or "just"
+    return Server(name, [just, "serve"], {**env, "PORT": str(port)}, port, "/health/ready", log)
+
+
 # -- wrk ------------------------------------------------------------------------------------------
 def ensure_wrk() -> str:
     wrk = shutil.which("wrk")
@@ -200,6 +242,7 @@ class Run:
     timeout: int
     rss_mib: float = 0.0
     statuses: str = ""  # the non-2xx statuses seen (the first ones), space-separated
+    shed: int = 0  # 503 answers (also counted in non2xx)
 
     @classmethod
     def merged(cls, runs: list[Run]) -> Run:
@@ -217,6 +260,7 @@ class Run:
             timeout=sum(r.timeout for r in runs),
             rss_mib=max(r.rss_mib for r in runs),
             statuses=" ".join(r.statuses.strip() for r in runs if r.statuses.strip()),
+            shed=sum(r.shed for r in runs),
         )
 
     @property
@@ -410,41 +454,14 @@ def main(argv: list[str] | None = None) -> int:
         counts = asyncio.run(seed.seed(url))
         print(f"  seeded {counts} in {time.monotonic() - started:.1f} s", flush=True)
 
-        env = {k: v for k, v in os.environ.items() if k not in FOREIGN_SETTINGS and not k.startswith("CONSUL_")}
-        env.update(
-            DATABASE_URL=url,
-            VAR_DIR=str(work / "var"),
-            APP_ENV="development",  # for the dev key pair: a real RS256 JWT, only the key source differs
-            LOG_FORMAT="json",  # production's format (development's default is the console renderer)
-            DB_AUTO_MIGRATE="false",
-            HOST="127.0.0.1",
-            WEB_CONCURRENCY=str(args.workers),
-        )
-        token = subprocess.run(
-            [sys.executable, "-m", "app.cli", "token", seed.BENCH_USER, "--ttl", "7200"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        just = shutil.which("just") or "just"
-        granian = shutil.which("granian") or "granian"
-        service = Server(
-            "service",
-            [just, "serve"],
-            {**env, "PORT": str(args.port)},
-            args.port,
-            "/health/ready",
-            work / "service.log",
-        )
+        env = service_env(url, work / "var", args.workers)
+        token = mint_token(env)
+        service = served(env, args.port, work / "service.log")
         servers.append(service)
-        ceiling_argv = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(args.port + 1)]
-        ceiling_argv += ["--workers", str(args.workers), "--no-ws", "benchmarks.ceiling:app"]
         ceiling = Server(
             "ceiling",
-            ceiling_argv,
-            env,
+            ["sh", "app/serve.sh", "benchmarks.ceiling:app"],  # Granian with the service's own settings
+            {**env, "PORT": str(args.port + 1)},
             args.port + 1,
             "/health",
             work / "ceiling.log",

@@ -6,7 +6,7 @@ service (the repositories' own statements) through one asyncpg pool with asyncpg
 and encodes the service's response structs with msgspec. No framework, no DI, no ORM, no cache
 of verified tokens. The benchmark reports the service's numbers as a ratio of this app's.
 
-Served by Granian exactly like the service (`granian --interface asgi ... benchmarks.ceiling:app`);
+Served by Granian exactly like the service (`sh app/serve.sh benchmarks.ceiling:app`);
 reads DATABASE_URL, VAR_DIR (the dev key pair that `just token` signs with), DB_POOL_MIN/MAX.
 """
 

@@ -5,6 +5,7 @@ local posts = tonumber(os.getenv("BENCH_POSTS") or "10000")
 local threads = {}
 local counter = 0
 non2xx = 0
+shed = 0  -- 503s (counted among non2xx too): the overload bench reports them apart
 non2xx_codes = ""  -- "503 404 ...": rare, so a string (thread:get copies only plain values)
 
 function setup(thread)
@@ -21,6 +22,9 @@ end
 function response(status, headers, body)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
+    if status == 503 then
+      shed = shed + 1
+    end
     if #non2xx_codes < 200 then
       non2xx_codes = non2xx_codes .. status .. " "
     end
@@ -39,15 +43,16 @@ function fresh_content(what)
 end
 
 function done(summary, latency, requests)
-  local bad, codes = 0, ""
+  local bad, shed_all, codes = 0, 0, ""
   for _, thread in ipairs(threads) do
     bad = bad + (thread:get("non2xx") or 0)
+    shed_all = shed_all + (thread:get("shed") or 0)
     codes = codes .. (thread:get("non2xx_codes") or "")
   end
   local e = summary.errors
   io.write(string.format(
     'BENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "non2xx": %d, '
-      .. '"connect": %d, "read": %d, "write": %d, "timeout": %d, "statuses": "%s"}\n',
+      .. '"connect": %d, "read": %d, "write": %d, "timeout": %d, "statuses": "%s", "shed": %d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), bad,
-    e.connect, e.read, e.write, e.timeout, codes))
+    e.connect, e.read, e.write, e.timeout, codes, shed_all))
 end

@@ -1,8 +1,9 @@
 """The deployment files, checked without a container engine.
 
 ``Containerfile``, ``.containerignore``/``.dockerignore``, ``compose.yaml``, the Keycloak realm
-import ``deploy/keycloak/realm-demo.json`` and the two set-up scripts compose runs
-(``deploy/openfga/bootstrap.sh``, ``deploy/keycloak/register-webhook.sh``).
+import ``deploy/keycloak/realm-demo.json``, the two set-up scripts compose runs
+(``deploy/openfga/bootstrap.sh``, ``deploy/keycloak/register-webhook.sh``) and the server command
+the image and `just serve` share (``app/serve.sh``, run with a stand-in ``granian``).
 
 - Structure: what the files must say (non-root user, health check, Granian command, service
   graph, environment names the app reads (docs/configuration.md), realm, clients, roles, users).
@@ -21,6 +22,7 @@ import fnmatch
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import subprocess
@@ -42,6 +44,7 @@ COMPOSE_FILE = REPO_ROOT / "compose.yaml"
 REALM_FILE = REPO_ROOT / "deploy" / "keycloak" / "realm-demo.json"
 BOOTSTRAP_SCRIPT = REPO_ROOT / "deploy" / "openfga" / "bootstrap.sh"
 WEBHOOK_SCRIPT = REPO_ROOT / "deploy" / "keycloak" / "register-webhook.sh"
+SERVE_SCRIPT = REPO_ROOT / "app" / "serve.sh"
 MODEL_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga"
 
 WEBHOOK_PATH = "/v1/authentication/webhook/events-synchronization"
@@ -160,20 +163,73 @@ def test_containerfile_exposes_port_8000(final_stage: list[tuple[str, str]]) -> 
     assert "8000" in exposed or "8000/tcp" in exposed
 
 
-def test_containerfile_serves_the_asgi_app_with_granian(final_stage: list[tuple[str, str]]) -> None:
+def test_containerfile_serves_with_the_script_just_serve_runs(final_stage: list[tuple[str, str]]) -> None:
     commands = _args(final_stage, "CMD")
     assert len(commands) == 1
-    argv = _exec_form(commands[0])
-    command = " ".join(argv)
-    assert "granian" in command
-    assert re.search(r"--interface[ =]asgi\b", command)
-    assert re.search(r"--host[ =]0\.0\.0\.0\b", command), "Granian binds 127.0.0.1 by default"
-    assert re.search(r"--port[ =]8000\b", command)
-    assert "app.main:app" in command
-    assert "WEB_CONCURRENCY" in command, "workers come from WEB_CONCURRENCY (CONTRACT.md)"
-    if argv[:2] == ["sh", "-c"]:
-        assert argv[2].startswith("exec granian "), "exec, so that Granian is PID 1 and gets SIGTERM"
+    assert _exec_form(commands[0]) == ["sh", "app/serve.sh"], "the same command as `just serve`"
     assert not _args(final_stage, "ENTRYPOINT"), "CMD alone, so `python -m app.cli migrate` can replace it"
+    assert any(args.startswith("app/ ") for args in _args(final_stage, "COPY")), "app/serve.sh is in the image"
+    recipe = re.search(r"^serve:\n((?:    .*\n)+)", (REPO_ROOT / "justfile").read_text(), re.MULTILINE)
+    assert recipe is not None
+    assert re.fullmatch(r"\s*@PORT=\{\{port\}\} exec sh app/serve.sh\s*", recipe.group(1)), recipe.group(1)
+
+
+def _serve(tmp_path: Path, soft: int, hard: int, **env: str) -> tuple[int, list[str]]:
+    """app/serve.sh with a stand-in `granian` that prints its open-file limit and arguments."""
+    fake = tmp_path / "bin" / "granian"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text('#!/bin/sh\nulimit -n\nprintf "%s\\n" "$@"\n')
+    fake.chmod(0o755)
+    result = subprocess.run(
+        ["sh", str(SERVE_SCRIPT)],
+        cwd=REPO_ROOT,
+        env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}", **env},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    files, *argv = result.stdout.splitlines()
+    return int(files), argv
+
+
+def _option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_serve_script_runs_granian_with_the_connection_settings(tmp_path: Path) -> None:
+    hard = min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 8192)  # a process may lower its hard limit, not raise it
+    files, argv = _serve(tmp_path, 256, hard)
+    assert files == hard, "the soft open-file limit is raised to the hard one"
+    assert (_option(argv, "--interface"), _option(argv, "--port")) == ("asgi", "8000")
+    assert _option(argv, "--host") == "0.0.0.0", "Granian binds 127.0.0.1 by default"  # noqa: S104
+    assert _option(argv, "--workers") == "1"
+    assert _option(argv, "--http") == "1", "HTTP/1.1 only: auto holds a silent connection forever"
+    assert _option(argv, "--http1-header-read-timeout") == "5000"
+    assert _option(argv, "--backpressure") == str(min(4096, hard - 128))
+    assert _option(argv, "--backlog") == "1024"
+    assert _option(argv, "--workers-kill-timeout") == "20"
+    assert argv[-1] == "app.main:app"
+
+    _, argv = _serve(
+        tmp_path,
+        1024,
+        8192,
+        HOST="127.0.0.1",
+        PORT="9000",
+        WEB_CONCURRENCY="3",
+        GRANIAN_HTTP1_HEADER_READ_TIMEOUT="9000",
+    )
+    assert (_option(argv, "--host"), _option(argv, "--port"), _option(argv, "--workers")) == ("127.0.0.1", "9000", "3")
+    assert _option(argv, "--http1-header-read-timeout") == "9000"
+
+
+def test_serve_script_keeps_backpressure_under_the_open_file_limit(tmp_path: Path) -> None:
+    files, argv = _serve(tmp_path, 256, 1000)
+    assert (files, _option(argv, "--backpressure")) == (1000, "872"), "past the limit, accept() would fail in a loop"
+    _, argv = _serve(tmp_path, 256, 1000, GRANIAN_BACKPRESSURE="50")
+    assert _option(argv, "--backpressure") == "50", "an explicit value is the operator's"
 
 
 def test_containerfile_sets_production_environment(final_stage: list[tuple[str, str]]) -> None:
@@ -509,7 +565,7 @@ def test_realm_sends_admin_events_to_the_webhook_listener(realm: dict[str, Any])
 # The set-up scripts
 # ---------------------------------------------------------------------------------------------
 
-SCRIPTS = (BOOTSTRAP_SCRIPT, WEBHOOK_SCRIPT)
+SCRIPTS = (BOOTSTRAP_SCRIPT, WEBHOOK_SCRIPT, SERVE_SCRIPT)
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)

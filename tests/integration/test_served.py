@@ -5,6 +5,8 @@
 - Graceful shutdown: SIGTERM while writes are in flight; every write answered 2xx is in the
   database, the pool is closed, the process exits within a bound. The server's output, Granian's
   own lines included, is JSON lines with one access line per request.
+- Overload: with every slot of the worker held, requests are shed with 503 and Retry-After (health
+  still answers), and the first requests after the load are served normally.
 
 Each server takes seconds to start (imports, a spawned worker), hence ``slow``. Both run on a
 throwaway PostgreSQL database when TEST_DATABASE_URL is set (the realistic multi-instance set-up),
@@ -155,3 +157,35 @@ def _select_post_ids():  # type: ignore[no-untyped-def]
     from piccolo.querystring import QueryString
 
     return QueryString('SELECT id FROM "post"')
+
+
+async def test_past_capacity_requests_are_shed_with_retry_after_and_served_right_after(
+    database: str, tmp_path: Path, servers: list[Server]
+) -> None:
+    server = Server(tmp_path, database, ADMISSION_MAX_IN_FLIGHT="2", ADMISSION_MAX_WAIT_MS="50").start()
+    servers.append(server)
+    await asyncio.to_thread(server.wait_ready)
+    headers = {**server.token("alice"), "content-type": "application/json"}
+    posts = f"{server.url}/v1/posts"
+    release = asyncio.Event()
+    started = [asyncio.Event() for _ in range(2)]
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        # Two writes whose bodies trickle in hold both slots until released.
+        writes = [
+            asyncio.create_task(client.post(posts, content=slow_body(i, started[i], release), headers=headers))
+            for i in range(2)
+        ]
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in started)), 10)
+        await eventually_status(client, posts, headers, 503)
+
+        flood = await asyncio.gather(*(client.get(posts, headers=headers) for _ in range(20)))
+        assert {r.status_code for r in flood} == {503}
+        assert {r.headers["retry-after"] for r in flood} == {"1"}
+        assert {r.headers["content-type"] for r in flood} == {"application/problem+json"}
+        assert (await client.get(f"{server.url}/health/live")).status_code == 200
+
+        release.set()
+        assert [r.status_code for r in await asyncio.gather(*writes)] == [201, 201]
+        right_after = [(await client.get(posts, headers=headers)).status_code for _ in range(5)]
+        assert right_after == [200] * 5, server.log()

@@ -47,7 +47,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with what is stored, e.g. a name that must be unique and is taken",
     412: "If-Match names a version that is no longer current",
     413: "Body larger than 1 MiB",
-    503: "Maintenance mode, or a dependency (database, OpenFGA) is unavailable; see Retry-After",
+    503: "Maintenance mode, the worker at capacity, or a dependency (database, OpenFGA) unavailable; see Retry-After",
 }
 
 
