@@ -43,6 +43,8 @@ RESTART_REQUIRED = frozenset(
         "WEB_CONCURRENCY",
         "VAR_DIR",
         "METRICS_ENABLED",
+        "GRPC_PORT",
+        "GRPC_HOST",
     }
 )
 
@@ -97,6 +99,8 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     web_concurrency: Positive = 1
     maintenance_cache_seconds: Annotated[float, msgspec.Meta(ge=0)] = 2.0
     metrics_enabled: bool = False
+    grpc_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None  # set: a gRPC server (app/grpc/)
+    grpc_host: str = "0.0.0.0"  # noqa: S104  # like HOST for `just serve`; `just dev` binds 127.0.0.1
     var_dir: str = "./var"
 
     @property
