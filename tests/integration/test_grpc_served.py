@@ -8,7 +8,9 @@ app and the port closes. Slow (each server takes seconds to start), like test_se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -57,15 +59,36 @@ async def wait_for_log(server: Server, event: str, count: int, deadline_s: float
         await asyncio.sleep(0.1)
 
 
-async def whoami(port: int, server: Server) -> str:
-    """One call over a connection of its own (a new channel: a new TCP connection)."""
+# grpc shares one connection between the channels of a process unless told otherwise.
+OWN_CONNECTION = (("grpc.use_local_subchannel_pool", 1),)
+
+
+async def whoami(channel: grpc.aio.Channel, server: Server) -> str:
     token = server.token("alice")["Authorization"]
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = users_pb2_grpc.UserServiceStub(channel)
-        answer = await stub.GetCurrentUser(
-            users_pb2.GetCurrentUserRequest(), metadata=(("authorization", token),), timeout=10
-        )
+    stub = users_pb2_grpc.UserServiceStub(channel)
+    answer = await stub.GetCurrentUser(
+        users_pb2.GetCurrentUserRequest(), metadata=(("authorization", token),), timeout=10
+    )
     return answer.user.username
+
+
+def connections_per_process(port: int, pids: list[int]) -> dict[int, int]:
+    """How many established TCP connections to local ``port`` each of ``pids`` holds (from /proc)."""
+    inodes: dict[str, int] = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes[target[8:-1]] = pid
+    counts: dict[int, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+            if local_port == port and state == "01" and inode in inodes:  # 01: ESTABLISHED
+                counts[inodes[inode]] = counts.get(inodes[inode], 0) + 1
+    return counts
 
 
 async def assert_port_closed(port: int) -> None:
@@ -82,9 +105,15 @@ async def test_every_serve_worker_serves_grpc_on_one_port_and_stops_with_the_app
     await asyncio.to_thread(server.wait_ready)
     await wait_for_log(server, f"gRPC server on 127.0.0.1:{grpc_port}", 2)  # one per worker, one port
 
-    names = await asyncio.gather(*(whoami(grpc_port, server) for _ in range(8)))
-    assert names == ["alice"] * 8
-    assert count_event(server, "rpc") == 8, "one access line per call"
+    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}", options=OWN_CONNECTION) for _ in range(16)]
+    try:
+        assert await asyncio.gather(*(whoami(channel, server) for channel in channels)) == ["alice"] * 16
+        spread = connections_per_process(grpc_port, server.worker_pids())
+    finally:
+        await asyncio.gather(*(channel.close() for channel in channels))
+    assert sum(spread.values()) == 16
+    assert len(spread) == 2, f"the kernel gave every connection to one worker: {spread}"  # p = 2⁻¹⁵
+    assert count_event(server, "rpc") == 16, "one access line per call"
 
     server.terminate()
     assert server.process is not None
@@ -102,7 +131,8 @@ async def test_just_dev_serves_grpc_on_the_loopback_and_stops_with_the_app(tmp_p
     await asyncio.to_thread(server.wait_ready)
     await wait_for_log(server, f"gRPC server on 127.0.0.1:{grpc_port}", 1)
 
-    assert await whoami(grpc_port, server) == "alice"
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        assert await whoami(channel, server) == "alice"
 
     server.terminate()
     assert server.process is not None

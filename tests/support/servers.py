@@ -99,6 +99,10 @@ class Server:
                     return pid
         raise AssertionError(f"no Granian process under `just {self.recipe}` (pid {self.process.pid}): {descendants}")
 
+    def worker_pids(self) -> list[int]:
+        """Granian's workers: the processes under its main process."""
+        return _descendants(self.granian_pid)
+
     def token(self, username: str, *roles: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_dev_token(DevKeys(self.var_dir), username, list(roles))}"}
 
