@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 from typing import Any
 
 import grpc
@@ -18,7 +19,7 @@ from piccolo.engine.base import Engine
 
 from adapters.auth.keys import KeySource
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
-from app.container import build_container
+from app.container import build_container, running
 from app.grpc import server as grpc_server
 from app.grpc.gen.blog.v1 import posts_pb2
 from app.maintenance import MaintenanceGate
@@ -340,3 +341,14 @@ async def test_metrics_count_calls_by_service_method_and_code(serve):
     assert handled("ListPosts", "OK") == 1
     latency = {"grpc_service": "blog.v1.PostService", "grpc_method": "ListPosts", "grpc_code": "OK"}
     assert registry.get_sample_value("grpc_server_handling_seconds_count", latency) == 1
+
+
+async def test_a_port_that_cannot_be_bound_stops_start_up(engine, make_container, keys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        container = make_container(GRPC_PORT=str(port), GRPC_HOST="127.0.0.1")
+        with pytest.raises(RuntimeError, match=f"127.0.0.1:{port}"):
+            async with running(container):
+                pytest.fail("started on a port another socket holds")
