@@ -62,11 +62,6 @@ def status_of(exc: Exception) -> grpc.Status:
     return _status(code, exc.detail)
 
 
-def invalid_message(method: str) -> grpc.Status:
-    """Bytes that do not decode as the method's request message."""
-    return status_of(InvalidInput("request", f"not a valid {method} request message"))
-
-
 def _status(code: grpc.StatusCode, message: str, *details: Message) -> grpc.Status:
     packed = []
     for detail in details:

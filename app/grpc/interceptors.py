@@ -27,13 +27,14 @@ from contextvars import ContextVar
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from app import bearer
-from app.grpc.errors import invalid_message, status_of
+from app.grpc.errors import status_of
 from app.logging import REQUEST_ID, log_rpc, request_id_for
 from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
-from domain.errors import InvalidInput, MaintenanceMode
+from domain.errors import InvalidInput
 from domain.model import Principal
 from domain.ports import TokenVerifier
 
@@ -136,23 +137,24 @@ class Guard(_Wrapping):
         behavior, decode = handler.unary_unary, handler.request_deserializer
         gate, verifier = self.gate, self.verifier
 
+        async def admit(raw: bytes, context: grpc.aio.ServicerContext) -> tuple[Any, Principal]:
+            await gate.ensure_off()
+            principal = await verifier.verify(bearer.bearer_token(_credentials(context)))
+            try:
+                return decode(raw), principal
+            except DecodeError:  # not protobuf, truncated, or a string field that is not UTF-8
+                raise InvalidInput("request", f"not a valid {method} request message") from None
+
         async def guarded(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
             try:
-                if await gate.is_on():
-                    raise MaintenanceMode("the service is down for maintenance; try again later")
-                principal = await verifier.verify(bearer.bearer_token(_credentials(context)))
+                request, principal = await admit(raw, context)
+                token = _CALLER.set(principal)
                 try:
-                    request = decode(raw)
-                except Exception:  # protobuf's DecodeError, or a string field that is not UTF-8
-                    status = invalid_message(method)
-                else:
-                    token = _CALLER.set(principal)
-                    try:
-                        return await behavior(request, context)
-                    finally:
-                        _CALLER.reset(token)
-            except (asyncio.CancelledError, grpc.aio.AbortError):
-                raise
+                    return await behavior(request, context)
+                finally:
+                    _CALLER.reset(token)
+            except grpc.aio.AbortError:
+                raise  # a servicer that aborted chose its status itself
             except Exception as exc:
                 status = status_of(exc)
             await context.abort(status.code, status.details, (*context.trailing_metadata(), *status.trailing_metadata))
