@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
@@ -20,28 +19,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from app.grpc.gen.blog.v1 import users_pb2, users_pb2_grpc
-from tests.support import databases
 from tests.support.servers import Server, free_port
 
 pytestmark = pytest.mark.slow
 
 EXIT_BOUND_S = 30
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[str]:
-    if databases.server_url() is None and databases.postgres_required():
-        pytest.fail("TEST_DATABASE_URL is required")
-    async with databases.fresh_migrated(tmp_path, postgres=databases.server_url() is not None) as url:
-        yield url
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.close()
 
 
 def log_events(server: Server) -> list[dict]:
