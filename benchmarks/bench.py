@@ -76,6 +76,15 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Server:
     name: str
@@ -122,6 +131,10 @@ class Server:
                 leaves.append(pid)
             stack.extend(kids)
         return leaves
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU time the workers have used so far: per request, it does not blur with the machine's load."""
+        return sum(_cpu_seconds(pid) for pid in self.workers())
 
     def worker_rss_mib(self) -> float:
         """The largest worker's resident set (MiB)."""
@@ -204,6 +217,11 @@ class Run:
     rss_mib: float = 0.0
     statuses: str = ""  # the non-2xx statuses seen (the first ones), space-separated
     client_cpu: float = 0.0  # grpc_load only: the share of a core the load generator used
+    server_cpu_s: float = 0.0  # the service worker's CPU time during the run (gRPC rows only)
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / self.requests * 1e6 if self.requests else 0.0
 
     @classmethod
     def merged(cls, runs: list[Run]) -> Run:
@@ -222,6 +240,7 @@ class Run:
             rss_mib=max(r.rss_mib for r in runs),
             statuses=" ".join(r.statuses.strip() for r in runs if r.statuses.strip()),
             client_cpu=max(r.client_cpu for r in runs),
+            server_cpu_s=sum(r.server_cpu_s for r in runs),
         )
 
     @property
@@ -351,9 +370,11 @@ def grpc_report(rows: list[GrpcRow]) -> list[str]:
         "column is the same GET on the first service (no gRPC server) in the same rotation. "
         "Client CPU: the share of a core the gRPC client used (near 1.0: the client, not the server, set the rate).",
         "",
+        "Server CPU: the worker's CPU time per call (from /proc), which a busy machine blurs far less than the rates.",
+        "",
         "| gRPC GetPost vs HTTP GET | in flight | gRPC calls/s | p50 ms | p99 ms | errors | client CPU | HTTP req/s "
-        "| p50 ms | p99 ms | errors | gRPC ÷ HTTP | RSS MB | HTTP req/s without gRPC |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| p50 ms | p99 ms | errors | gRPC ÷ HTTP | server CPU µs/call gRPC | HTTP | RSS MB | HTTP req/s without gRPC |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         g, h = row.grpc, row.http
@@ -361,7 +382,8 @@ def grpc_report(rows: list[GrpcRow]) -> list[str]:
         lines.append(
             f"| same worker | {row.concurrency} | {g.rps:,.0f} | {ms(g.p50_us)} | {ms(g.p99_us)} | {g.describe_errors()} "
             f"| {g.client_cpu:.2f} | {h.rps:,.0f} | {ms(h.p50_us)} | {ms(h.p99_us)} | {h.describe_errors()} "
-            f"| {row.ratio:.2f}× | {max(g.rss_mib, h.rss_mib):.0f} | {plain} |"
+            f"| {row.ratio:.2f}× | {g.cpu_us_per_request:,.0f} | {h.cpu_us_per_request:,.0f} "
+            f"| {max(g.rss_mib, h.rss_mib):.0f} | {plain} |"
         )
     return lines
 
@@ -464,18 +486,21 @@ def measure_grpc(
         for turn in range(args.slices):  # rotating: gRPC, HTTP, plain HTTP, then backwards, ...
             for kind in ("grpc", "http", "plain") if turn % 2 == 0 else ("plain", "http", "grpc"):
                 target = plain if kind == "plain" else server
+                cpu_before = target.worker_cpu_seconds()
                 with RssSampler(target, 0.5) as rss:
                     if kind == "grpc":
                         run = run_grpc_load(grpc_port, token, conns, seconds)
                     else:
                         run = run_wrk(wrk, script, target.url, conns, seconds, wrk_env)
+                run.server_cpu_s = target.worker_cpu_seconds() - cpu_before
                 run.rss_mib = max(rss.samples)
                 runs[kind].append(run)
         row = GrpcRow(conns, Run.merged(runs["grpc"]), Run.merged(runs["http"]), Run.merged(runs["plain"]))
         rows.append(row)
         print(
             f"  gRPC GetPost vs HTTP GET     c={conns:<4} gRPC {row.grpc.rps:8,.0f}/s p99 {row.grpc.p99_us / 1000:6.1f} ms "
-            f"(client CPU {row.grpc.client_cpu:.2f})  HTTP {row.http.rps:8,.0f}/s  ratio {row.ratio:.2f}  "
+            f"(client CPU {row.grpc.client_cpu:.2f}, server {row.grpc.cpu_us_per_request:,.0f} µs/call)  "
+            f"HTTP {row.http.rps:8,.0f}/s ({row.http.cpu_us_per_request:,.0f} µs/request)  ratio {row.ratio:.2f}  "
             f"errors {row.grpc.describe_errors()}/{row.http.describe_errors()}",
             flush=True,
         )

@@ -130,9 +130,12 @@ def test_errors_say_what_they_were():
 
 
 def test_the_report_puts_grpc_beside_http_get():
-    grpc = Run(30_000, 10_000_000, 900, 4_000, 0, 0, 0, 0, 0, 70.0, client_cpu=0.65)
+    grpc = Run(30_000, 10_000_000, 900, 4_000, 0, 0, 0, 0, 0, 70.0, client_cpu=0.65, server_cpu_s=9.0)
+    http = Run(20_000, 10_000_000, 1_000, 10_000, 0, 0, 0, 0, 0, 50.0, server_cpu_s=8.0)
     rows = [Row(SCENARIOS[0], 32, _run(1200), _run(1000))]
-    grpc_rows = [GrpcRow(32, grpc, _run(2000), _run(2100))]
+    grpc_rows = [GrpcRow(32, grpc, http, _run(2100))]
     table = report(rows, None, {"when": "now", "machine": "test box", "commit": "abc"}, grpc_rows)
     line = next(line for line in table.splitlines() if line.startswith("| same worker |"))
-    assert line == "| same worker | 32 | 3,000 | 0.9 | 4.0 | 0 | 0.65 | 2,000 | 1.0 | 10.0 | 0 | 1.50× | 70 | 2,100 |"
+    assert line == (
+        "| same worker | 32 | 3,000 | 0.9 | 4.0 | 0 | 0.65 | 2,000 | 1.0 | 10.0 | 0 | 1.50× | 300 | 400 | 70 | 2,100 |"
+    )
