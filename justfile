@@ -18,7 +18,7 @@ dev:
     @echo "  Service:   http://127.0.0.1:{{port}}   (docs: http://127.0.0.1:{{port}}/docs)"
     @echo "  Token:     uv run just token alice          (add roles after the name: ... alice admin)"
     @echo "  Try:       curl -H \"Authorization: Bearer \$(uv run just token alice)\" http://127.0.0.1:{{port}}/v1/users/me"
-    @if [ -n "${GRPC_PORT:-}" ]; then echo "  gRPC:      127.0.0.1:${GRPC_PORT}   (docs/grpc.md)"; fi
+    @if [ -n "${GRPC_PORT:-}" ]; then echo "  gRPC:      ${GRPC_HOST:-127.0.0.1}:${GRPC_PORT}   (docs/grpc.md)"; fi
     @echo ""
     GRPC_HOST="${GRPC_HOST:-127.0.0.1}" granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
