@@ -4,6 +4,8 @@ set dotenv-load := false
 set positional-arguments := false
 
 port := env_var_or_default("PORT", "8000")
+# buf (protobuf lint and breaking-change check) comes from npm: `npm ci` installs it (package.json)
+buf := justfile_directory() / "node_modules/.bin/buf"
 
 # list the recipes
 default:
@@ -16,8 +18,9 @@ dev:
     @echo "  Service:   http://127.0.0.1:{{port}}   (docs: http://127.0.0.1:{{port}}/docs)"
     @echo "  Token:     uv run just token alice          (add roles after the name: ... alice admin)"
     @echo "  Try:       curl -H \"Authorization: Bearer \$(uv run just token alice)\" http://127.0.0.1:{{port}}/v1/users/me"
+    @if [ -n "${GRPC_PORT:-}" ]; then echo "  gRPC:      ${GRPC_HOST:-127.0.0.1}:${GRPC_PORT}   (docs/grpc.md)"; fi
     @echo ""
-    granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
+    GRPC_HOST="${GRPC_HOST:-127.0.0.1}" granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
 # run the production server (app/serve.sh, as the image does): Granian, WEB_CONCURRENCY workers, bounded connections; SIGTERM drains
 serve:
@@ -31,13 +34,24 @@ test *args:
 sql-snapshot:
     python -m tests.support.sql_snapshot
 
-# lint, format check, types, the layer contract, then the dependency audit
+# lint, format check, types, the layer contract, the protos (buf), then the dependency audit
 lint: && audit
     ruff check .
     ruff format --check .
     mypy
     lint-imports
     fga model test --tests adapters/authz/model.fga.yaml
+    @test -x "{{buf}}" || { echo "buf is missing: run \`npm ci\` (package.json)" >&2; exit 1; }
+    "{{buf}}" lint
+    "{{buf}}" breaking --against proto/baseline.binpb
+
+# regenerate app/grpc/gen/ from proto/ (grpcio-tools); commit the result (a test compares them)
+gen-proto:
+    python proto/generate.py
+
+# take the current protos as the baseline `buf breaking` guards (after a release; see docs/grpc.md)
+proto-baseline:
+    "{{buf}}" build --exclude-source-info -o proto/baseline.binpb
 
 # pip-audit of every locked dependency (uv export: a uv venv has no pip); fails on a known vulnerability,
 # only reports when the advisory database cannot be reached (offline, or a registry mirror without it)

@@ -3,20 +3,23 @@
 - One handler on the root logger, writing to stdout: JSON lines (``LOG_FORMAT=json``, the default
   outside development) or a readable console format. Granian's, uvicorn's, Litestar's and
   Piccolo's loggers lose their own handlers and propagate to it, so nothing is printed twice.
-- ``request_id`` (set per request by app/http/observe.py in the ``REQUEST_ID`` context variable) is
-  added to every line logged while that request runs, from our code or a library's.
+- ``request_id`` (set per request by app/http/observe.py, per call by app/grpc/interceptors.py, in
+  the ``REQUEST_ID`` context variable) is added to every line logged while that request runs, from
+  our code or a library's. ``request_id_for(offered)`` is the one rule for accepting a client's id.
 - ``apply(settings)`` is idempotent and cheap: it is how ``LOG_LEVEL`` / ``LOG_FORMAT`` change while
   running (app.container subscribes it to those keys of the SettingsStore, app/live_settings.py).
 - ``granian_formatter`` is named by app/granian-logging.json so that Granian's main process,
   which never imports the app, prints its few lines in the same format.
 - ``log_access`` writes the access line (logger ``app.access``) on a fast path: the same fields and
   format, without a stdlib LogRecord, which would cost as much as serving a small request.
+  ``log_rpc`` writes the gRPC server's line the same way (event ``rpc``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import MutableMapping
@@ -42,6 +45,15 @@ ROUTED_LOGGERS = (
 )
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=@-]{1,128}")
+
+
+def request_id_for(offered: str | None) -> str:
+    """The client's request id when it is 1–128 characters of ``A-Z a-z 0-9 . _ : + / = @ -``
+    (anything else could forge or break log lines), otherwise a fresh random one."""
+    if offered is not None and _VALID_REQUEST_ID.fullmatch(offered):
+        return offered
+    return os.urandom(16).hex()
 
 
 def add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -134,6 +146,11 @@ def _utc_timestamp() -> str:
 def log_access(**fields: Any) -> None:
     """One access line: ``event`` and the given fields, then logger, level and timestamp."""
     _access.write({"event": "request", **fields})
+
+
+def log_rpc(**fields: Any) -> None:
+    """One access line for a gRPC call (event ``rpc``), in the same format and logger."""
+    _access.write({"event": "rpc", **fields})
 
 
 def apply(settings: Settings) -> None:

@@ -66,6 +66,11 @@ class MaintenanceGate:
         # shield: a caller that goes away (client disconnect) must not cancel everybody's read.
         return await asyncio.shield(refreshing)
 
+    async def ensure_off(self) -> None:
+        """Raise ``MaintenanceMode`` while maintenance mode is on (what HTTP and gRPC answer with)."""
+        if await self.is_on():
+            raise MaintenanceMode("the service is down for maintenance; try again later")
+
     def remember(self, value: bool) -> None:
         """This process changed the flag itself: use the new value at once."""
         self._value = value
@@ -113,8 +118,8 @@ class _MaintenanceCheck:
         self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and not scope["route_handler"].opt.get(EXEMPT) and await self.gate.is_on():
-            raise MaintenanceMode("the service is down for maintenance; try again later")
+        if scope["type"] == ScopeType.HTTP and not scope["route_handler"].opt.get(EXEMPT):
+            await self.gate.ensure_off()
         await self.app(scope, receive, send)
 
 

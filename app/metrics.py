@@ -2,6 +2,10 @@
 
 - ``http_requests_total`` and ``http_request_duration_seconds`` (histogram), labelled with
   ``method``, ``route`` (the route template, ``unmatched`` for 404s without a route) and ``status``.
+- With the gRPC server on (GRPC_PORT): ``grpc_server_handled_total`` and
+  ``grpc_server_handling_seconds`` (histogram), labelled with ``grpc_service``, ``grpc_method`` and
+  ``grpc_code`` (e.g. ``NOT_FOUND``), the names go-grpc-prometheus made customary. Only registered
+  methods are counted (an unknown one is refused before it reaches the interceptor).
 - ``db_pool_connections`` (``state`` = ``in_use`` / ``idle``) and ``db_pool_max_connections``:
   the asyncpg pool of this process (absent on SQLite, which has no pool).
 - ``http_requests_in_flight``, ``http_requests_waiting`` and ``http_requests_shed_total``: the
@@ -62,6 +66,8 @@ class Metrics:
             registry=self.registry,
         )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._rpc: tuple[Counter, Histogram] | None = None  # created by the first call: gRPC is optional
+        self._rpc_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self._gauges: list[tuple[Gauge, Callable[[], Awaitable[float]]]] = []
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
@@ -72,6 +78,28 @@ class Metrics:
         if children is None:  # resolving labels takes a lock and a lookup: once per combination
             label = (method if method in _METHODS else "OTHER", route, str(status))
             children = self._children[key] = (self._requests.labels(*label), self._latency.labels(*label))
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def observe_rpc(self, service: str, method: str, code: str, seconds: float) -> None:
+        key = (service, method, code)
+        children = self._rpc_children.get(key)
+        if children is None:
+            if self._rpc is None:
+                labels = ("grpc_service", "grpc_method", "grpc_code")
+                self._rpc = (
+                    Counter(
+                        "grpc_server_handled", "gRPC calls answered, by method and code", labels, registry=self.registry
+                    ),
+                    Histogram(
+                        "grpc_server_handling_seconds",
+                        "Time from a gRPC call's arrival to its status, by method and code",
+                        labels,
+                        registry=self.registry,
+                    ),
+                )
+            counter, histogram = self._rpc
+            children = self._rpc_children[key] = (counter.labels(*key), histogram.labels(*key))
         children[0].inc()
         children[1].observe(seconds)
 

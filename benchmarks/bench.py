@@ -8,8 +8,11 @@
 4. For each scenario and connection count, service then ceiling: wrk for a 3 s warm-up, then
    10 s measured; the worker's RSS is sampled meanwhile.
 5. With --soak: 60 s of a mixed load on the service, RSS sampled every second.
-6. Stops both servers (by their process group id), drops the database, and writes the table to
-   benchmarks/results/<date>.md (and prints it).
+6. gRPC (scenario ``grpc_get_post``): a third `just serve` with GRPC_PORT set, so that the rows
+   above carry no gRPC; on it, unary ``GetPost`` (benchmarks/grpc_load.py, a grpcio client in a
+   process of its own) against ``GET /v1/posts/{id}`` (wrk) in alternating slices, same worker.
+7. Stops the servers (by their process group id), drops the database, and writes the tables to
+   benchmarks/results/<date>.md (and prints them).
 
 wrk is the load generator (a separate C process; a Python one would measure itself). Debian:
 `apt-get install -y wrk`; when it is missing and we run as root, the bench installs it.
@@ -81,6 +84,15 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Server:
     name: str
@@ -127,6 +139,10 @@ class Server:
                 leaves.append(pid)
             stack.extend(kids)
         return leaves
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU time the workers have used so far: per request, it does not blur with the machine's load."""
+        return sum(_cpu_seconds(pid) for pid in self.workers())
 
     def worker_rss_mib(self) -> float:
         """The largest worker's resident set (MiB)."""
@@ -243,6 +259,12 @@ class Run:
     rss_mib: float = 0.0
     statuses: str = ""  # the non-2xx statuses seen (the first ones), space-separated
     shed: int = 0  # 503 answers (also counted in non2xx)
+    client_cpu: float = 0.0  # grpc_load only: the share of a core the load generator used
+    server_cpu_s: float = 0.0  # the service worker's CPU time during the run (gRPC rows only)
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / self.requests * 1e6 if self.requests else 0.0
 
     @classmethod
     def merged(cls, runs: list[Run]) -> Run:
@@ -261,6 +283,8 @@ class Run:
             rss_mib=max(r.rss_mib for r in runs),
             statuses=" ".join(r.statuses.strip() for r in runs if r.statuses.strip()),
             shed=sum(r.shed for r in runs),
+            client_cpu=max(r.client_cpu for r in runs),
+            server_cpu_s=sum(r.server_cpu_s for r in runs),
         )
 
     @property
@@ -287,6 +311,20 @@ def run_wrk(wrk: str, script: Path, url: str, connections: int, seconds: int, en
         if line.startswith("BENCH_RESULT "):
             return Run(**json.loads(line.removeprefix("BENCH_RESULT ")))
     raise RuntimeError(f"wrk gave no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+GRPC_CHANNELS = 4  # the gRPC client's connections; the calls in flight are the row's connection count
+
+
+def run_grpc_load(port: int, token: str, concurrency: int, seconds: float) -> Run:
+    argv = [sys.executable, "-m", "benchmarks.grpc_load", "--target", f"127.0.0.1:{port}", "--token", token]
+    argv += ["--concurrency", str(concurrency), "--channels", str(GRPC_CHANNELS), "--seconds", str(seconds)]
+    argv += ["--posts", str(seed.POSTS)]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return Run(**json.loads(line.removeprefix("BENCH_RESULT ")))
+    raise RuntimeError(f"grpc_load gave no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
 def probe(server: Server, scenario: Scenario, token: str) -> None:
@@ -354,7 +392,47 @@ class Soak:
         return (self.samples[-1] - self.start) / self.start if self.start else 0.0
 
 
-def report(rows: list[Row], soak: Soak | None, meta: dict[str, str]) -> str:
+@dataclass
+class GrpcRow:
+    concurrency: int
+    grpc: Run  # GetPost over gRPC, on the service with GRPC_PORT set
+    http: Run  # GET /v1/posts/{id} on that same service
+    plain: Run | None = None  # GET /v1/posts/{id} on the first service (no gRPC server), when it runs
+
+    @property
+    def ratio(self) -> float:
+        return self.grpc.rps / self.http.rps if self.http.rps else 0.0
+
+
+def grpc_report(rows: list[GrpcRow]) -> list[str]:
+    ms = lambda us: f"{us / 1000:.1f}"  # noqa: E731
+    lines = [
+        "",
+        "gRPC: unary `PostService.GetPost` (benchmarks/grpc_load.py: one grpcio aio client process, the row's count "
+        f"of calls in flight over {GRPC_CHANNELS} HTTP/2 connections, random seeded posts) against `GET /v1/posts/{{id}}` "
+        "(wrk, that many connections), on one `just serve` with GRPC_PORT set, in alternating slices; the last "
+        "column is the same GET on the first service (no gRPC server) in the same rotation. "
+        "Client CPU: the share of a core the gRPC client used (near 1.0: the client, not the server, set the rate).",
+        "",
+        "Server CPU: the worker's CPU time per call (from /proc), which a busy machine blurs far less than the rates.",
+        "",
+        "| gRPC GetPost vs HTTP GET | in flight | gRPC calls/s | p50 ms | p99 ms | errors | client CPU | HTTP req/s "
+        "| p50 ms | p99 ms | errors | gRPC ÷ HTTP | server CPU µs/call gRPC | HTTP | RSS MB | HTTP req/s without gRPC |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        g, h = row.grpc, row.http
+        plain = f"{row.plain.rps:,.0f}" if row.plain else "–"
+        lines.append(
+            f"| same worker | {row.concurrency} | {g.rps:,.0f} | {ms(g.p50_us)} | {ms(g.p99_us)} | {g.describe_errors()} "
+            f"| {g.client_cpu:.2f} | {h.rps:,.0f} | {ms(h.p50_us)} | {ms(h.p99_us)} | {h.describe_errors()} "
+            f"| {row.ratio:.2f}× | {g.cpu_us_per_request:,.0f} | {h.cpu_us_per_request:,.0f} "
+            f"| {max(g.rss_mib, h.rss_mib):.0f} | {plain} |"
+        )
+    return lines
+
+
+def report(rows: list[Row], soak: Soak | None, meta: dict[str, str], grpc_rows: list[GrpcRow] | None = None) -> str:
     ms = lambda us: f"{us / 1000:.1f}"  # noqa: E731
     lines = [
         f"# Benchmark {meta['when']}",
@@ -391,6 +469,8 @@ def report(rows: list[Row], soak: Soak | None, meta: dict[str, str]) -> str:
             f"p99 {ms(soak.run.p99_us)} ms, {soak.run.describe_errors()} errors; worker RSS {soak.start:.1f} → "
             f"{soak.samples[-1]:.1f} MB (max {max(soak.samples):.1f}), growth {soak.growth:+.1%} {flat} (target < 10 %).",
         ]
+    if grpc_rows:
+        lines += grpc_report(grpc_rows)
     return "\n".join(lines) + "\n"
 
 
@@ -411,6 +491,67 @@ def _meta() -> dict[str, str]:
     }
 
 
+GRPC_SCENARIO = "grpc_get_post"
+
+
+def measure_grpc(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    work: Path,
+    token: str,
+    wrk: str,
+    wrk_env: dict[str, str],
+    connections: list[int],
+    servers: list[Server],
+    plain: Server,
+) -> list[GrpcRow]:
+    """GetPost over gRPC against GET over HTTP, on one service process that serves both; and the
+    same GET on ``plain``, the service without a gRPC server, for what turning gRPC on costs HTTP."""
+    http_port, grpc_port = args.port + 2, args.port + 3
+    grpc_env = {**env, "PORT": str(http_port), "GRPC_PORT": str(grpc_port), "GRPC_HOST": "127.0.0.1"}
+    server = Server(
+        "grpc", [shutil.which("just") or "just", "serve"], grpc_env, http_port, "/health/ready", work / "grpc.log"
+    )
+    servers.append(server)
+    server.start()
+    server.wait_ready()
+    get_post = next(s for s in SCENARIOS if s.name == "get_post")
+    script = work / "get_post.lua"
+    script.write_text(get_post.lua())
+    probe(server, get_post, token)
+    if run_grpc_load(grpc_port, token, 1, 0.5).errors:
+        raise RuntimeError(f"GetPost over gRPC failed; see {server.log}")
+    rows = []
+    for conns in connections:
+        run_grpc_load(grpc_port, token, conns, args.warmup)
+        run_wrk(wrk, script, server.url, conns, args.warmup, wrk_env)
+        runs: dict[str, list[Run]] = {"grpc": [], "http": [], "plain": []}
+        seconds = args.duration // args.slices
+        for turn in range(args.slices):  # rotating: gRPC, HTTP, plain HTTP, then backwards, ...
+            for kind in ("grpc", "http", "plain") if turn % 2 == 0 else ("plain", "http", "grpc"):
+                target = plain if kind == "plain" else server
+                cpu_before = target.worker_cpu_seconds()
+                with RssSampler(target, 0.5) as rss:
+                    if kind == "grpc":
+                        run = run_grpc_load(grpc_port, token, conns, seconds)
+                    else:
+                        run = run_wrk(wrk, script, target.url, conns, seconds, wrk_env)
+                run.server_cpu_s = target.worker_cpu_seconds() - cpu_before
+                run.rss_mib = max(rss.samples)
+                runs[kind].append(run)
+        row = GrpcRow(conns, Run.merged(runs["grpc"]), Run.merged(runs["http"]), Run.merged(runs["plain"]))
+        rows.append(row)
+        print(
+            f"  gRPC GetPost vs HTTP GET     c={conns:<4} gRPC {row.grpc.rps:8,.0f}/s p99 {row.grpc.p99_us / 1000:6.1f} ms "
+            f"(client CPU {row.grpc.client_cpu:.2f}, server {row.grpc.cpu_us_per_request:,.0f} µs/call)  "
+            f"HTTP {row.http.rps:8,.0f}/s ({row.http.cpu_us_per_request:,.0f} µs/request)  ratio {row.ratio:.2f}  "
+            f"errors {row.grpc.describe_errors()}/{row.http.describe_errors()}",
+            flush=True,
+        )
+    server.stop()
+    return rows
+
+
 # -- main -----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -425,7 +566,9 @@ def main(argv: list[str] | None = None) -> int:
         "--slices", type=int, default=2, help="measure in this many alternating slices per server (default 2)"
     )
     parser.add_argument(
-        "--only", default="", help="comma-separated scenario names: " + ", ".join(s.name for s in SCENARIOS)
+        "--only",
+        default="",
+        help="comma-separated scenario names: " + ", ".join([*(s.name for s in SCENARIOS), GRPC_SCENARIO]),
     )
     parser.add_argument("--workers", type=int, default=1, help="Granian workers for both servers (default 1)")
     parser.add_argument("--port", type=int, default=18080, help="service port; the ceiling uses the next one")
@@ -441,6 +584,7 @@ def main(argv: list[str] | None = None) -> int:
 
     wrk = ensure_wrk()
     scenarios = [s for s in SCENARIOS if not args.only or s.name in args.only.split(",")]
+    with_grpc = not args.only or GRPC_SCENARIO in args.only.split(",")
     connections = [int(c) for c in args.connections.split(",")]
     server_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
 
@@ -529,6 +673,10 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
 
+        grpc_rows: list[GrpcRow] = []
+        if with_grpc:
+            grpc_rows = measure_grpc(args, env, work, token, wrk, wrk_env, connections, servers, service)
+
         soak = None
         if args.soak:
             script = work / "mixed.lua"
@@ -544,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
             "slices alternating with the ceiling (service, ceiling, ceiling, service); p50 weighted by requests, p99 the "
             "worse slice's"
         )
-        table = report(rows, soak, meta)
+        table = report(rows, soak, meta, grpc_rows)
         out = args.out or RESULTS / f"{datetime.now():%Y-%m-%d}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(table)

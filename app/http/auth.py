@@ -15,7 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from domain.errors import Unauthenticated
+from app import bearer
 from domain.model import Principal
 from domain.ports import TokenVerifier
 
@@ -34,15 +34,8 @@ class BearerAuth:
 def bearer_token(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            header = value.decode("latin-1")
-            break
-    else:
-        raise Unauthenticated("missing bearer token")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("malformed Authorization header; expected 'Bearer <token>'")
-    return token
+            return bearer.bearer_token(value.decode("latin-1"))
+    return bearer.bearer_token(None)
 
 
 def bearer_auth(verifier: TokenVerifier) -> Callable[[ASGIApp], ASGIApp]:

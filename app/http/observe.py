@@ -4,9 +4,9 @@ the request metrics.
 It wraps everything, the SERVICE_PREFIX 404s included, so every HTTP request is counted once and
 every response carries the headers (app/http/hardening.py says which).
 
-- Request id: the client's ``X-Request-ID`` when it is 1–128 characters of ``A-Z a-z 0-9 . _ : + / = @ -``
-  (anything else could forge or break log lines), otherwise a fresh random one. It is returned
-  in the ``X-Request-ID`` response header and bound to every log line of the request.
+- Request id: the client's ``X-Request-ID`` when app.logging.request_id_for accepts it, otherwise a
+  fresh random one. It is returned in the ``X-Request-ID`` response header and bound to every log
+  line of the request.
 - Access log (logger ``app.access``, event ``request``): ``method``, ``path`` (the route template,
   e.g. ``/v1/posts/{post_id}``, so no ids or tokens from the URL reach the logs; ``unmatched``
   when no route matched), ``status``, ``duration_ms``, ``request_id``.
@@ -14,13 +14,12 @@ every response carries the headers (app/http/hardening.py says which).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from typing import TYPE_CHECKING, Any
 
 from app.http.hardening import add_security_headers
-from app.logging import REQUEST_ID, log_access
+from app.logging import REQUEST_ID, log_access, request_id_for
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Send
@@ -29,17 +28,14 @@ if TYPE_CHECKING:
 
 REQUEST_ID_HEADER = b"x-request-id"
 UNMATCHED = "unmatched"
-_VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:+/=@-]{1,128}")
 _CONVERTER = re.compile(r":[a-z]+}")
 
 
 def request_id_from(headers: Any) -> str:
     for name, value in headers:
         if name == REQUEST_ID_HEADER:
-            if _VALID_REQUEST_ID.fullmatch(value):
-                return str(value.decode("ascii"))
-            break
-    return os.urandom(16).hex()
+            return request_id_for(value.decode("latin-1"))
+    return request_id_for(None)
 
 
 class RequestObserver:

@@ -1,6 +1,6 @@
 """The benchmark's parts on a small scale (the benchmark itself, `just bench`, takes minutes): the
 seed, the ceiling app answering every scenario, the scenario scripts, the report and the profile
-summary."""
+summary. The gRPC load generator against the app: tests/grpc/test_grpc_bench_client.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from adapters.auth.keys import DevKeys
 from adapters.auth.minting import mint_dev_token
 from benchmarks import seed
-from benchmarks.bench import Row, Run, Soak, report
+from benchmarks.bench import GrpcRow, Row, Run, Soak, report
 from benchmarks.ceiling import Ceiling
 from benchmarks.profile import summarize
 from benchmarks.scenarios import SCENARIOS, SOAK
@@ -127,3 +127,15 @@ def test_errors_say_what_they_were():
     run = Run(10, 1, 1, 1, 3, 0, 0, 0, 1, statuses="503 503 404")
     assert run.describe_errors() == "4 (503×2, 404×1, timeout×1)"
     assert _run(1).describe_errors() == "0"
+
+
+def test_the_report_puts_grpc_beside_http_get():
+    grpc = Run(30_000, 10_000_000, 900, 4_000, 0, 0, 0, 0, 0, 70.0, client_cpu=0.65, server_cpu_s=9.0)
+    http = Run(20_000, 10_000_000, 1_000, 10_000, 0, 0, 0, 0, 0, 50.0, server_cpu_s=8.0)
+    rows = [Row(SCENARIOS[0], 32, _run(1200), _run(1000))]
+    grpc_rows = [GrpcRow(32, grpc, http, _run(2100))]
+    table = report(rows, None, {"when": "now", "machine": "test box", "commit": "abc"}, grpc_rows)
+    line = next(line for line in table.splitlines() if line.startswith("| same worker |"))
+    assert line == (
+        "| same worker | 32 | 3,000 | 0.9 | 4.0 | 0 | 0.65 | 2,000 | 1.0 | 10.0 | 0 | 1.50× | 300 | 400 | 70 | 2,100 |"
+    )

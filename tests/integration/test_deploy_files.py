@@ -74,6 +74,7 @@ APP_ENV_NAMES = frozenset(
         "LOG_FORMAT",
         "CORS_ORIGINS",
         "WEB_CONCURRENCY",
+        "GRPC_PORT",
     }
 )
 ONE_SHOT_SERVICES = ("openfga-migrate", "openfga-init", "keycloak-webhook", "migrate")
@@ -161,6 +162,14 @@ def test_containerfile_health_check_probes_liveness_with_the_standard_library(
 def test_containerfile_exposes_port_8000(final_stage: list[tuple[str, str]]) -> None:
     exposed = " ".join(_args(final_stage, "EXPOSE")).split()
     assert "8000" in exposed or "8000/tcp" in exposed
+
+
+def test_compose_serves_grpc_on_the_port_the_image_exposes(
+    final_stage: list[tuple[str, str]], compose: dict[str, Any]
+) -> None:
+    grpc_port = _environment(_service(compose, "app"))["GRPC_PORT"]
+    assert grpc_port in " ".join(_args(final_stage, "EXPOSE")).split()
+    assert f"{grpc_port}:{grpc_port}" in " ".join(str(port) for port in _service(compose, "app")["ports"])
 
 
 def test_containerfile_serves_with_the_script_just_serve_runs(final_stage: list[tuple[str, str]]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -26,27 +26,9 @@ import pytest
 
 from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, open_database
-from tests.support import databases
 from tests.support.servers import Server
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database of its own (the servers run migrations nowhere)."""
-    if databases.server_url() is None and databases.postgres_required():
-        pytest.fail("TEST_DATABASE_URL is required")
-    async with databases.fresh_migrated(tmp_path, postgres=databases.server_url() is not None) as url:
-        yield url
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.close()
 
 
 async def eventually_status(client: httpx.AsyncClient, url: str, headers: dict[str, str], expected: int) -> None:

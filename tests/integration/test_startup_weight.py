@@ -1,4 +1,4 @@
-"""What a worker loads: optional adapters only when configured, and never pydantic or rich.
+"""What a worker loads: optional adapters and gRPC only when configured, and never pydantic or rich.
 
 OpenFGA's SDK (with aiohttp), py-consul (with requests) and httpx (for OIDC discovery) add about
 20 MB to each worker's resident set; a service running with the built-in authorizer, no Consul
@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OPTIONAL = ("openfga_sdk", "aiohttp", "consul", "requests", "httpx")
+# grpc and google (protobuf, grpcio-status): only with GRPC_PORT set, when the app's lifecycle starts them.
+OPTIONAL = ("openfga_sdk", "aiohttp", "consul", "requests", "httpx", "grpc", "google")
 NEVER = ("pydantic", "rich", "pygments")
 
 PROBE = """

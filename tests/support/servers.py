@@ -36,9 +36,11 @@ def free_port() -> int:
 
 
 class Server:
-    """One `just serve` (``process`` is `just`; ``granian_pid`` the Granian main process under it)."""
+    """One `just serve` (``process`` is `just`; ``granian_pid`` the Granian main process under it).
+    ``recipe="dev"`` runs `just dev` instead (migrations, then Granian with auto-reload)."""
 
-    def __init__(self, workdir: Path, database_url: str, **env: str) -> None:
+    def __init__(self, workdir: Path, database_url: str, recipe: str = "serve", **env: str) -> None:
+        self.recipe = recipe
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.var_dir = workdir / "var"
@@ -64,7 +66,11 @@ class Server:
     def start(self) -> Self:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(VENV_BIN / "just"), "serve"], cwd=REPO_ROOT, env=self._env, stdout=log, stderr=subprocess.STDOUT
+                [str(VENV_BIN / "just"), self.recipe],
+                cwd=REPO_ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         return self
 
@@ -82,13 +88,20 @@ class Server:
 
     @property
     def granian_pid(self) -> int:
-        """`just` runs the recipe's line in a shell that execs Granian: its child is Granian's main process."""
+        """Granian's main process: the first process under `just` that runs Granian itself (`just serve`
+        execs it from the recipe's shell; `just dev` leaves the shell in between)."""
         assert self.process is not None
-        children = _children(self.process.pid)
-        for child in children:
-            if b"granian" in Path(f"/proc/{child}/cmdline").read_bytes():
-                return child
-        raise AssertionError(f"no Granian process under `just serve` (pid {self.process.pid}): {children}")
+        descendants = _descendants(self.process.pid)
+        for pid in descendants:
+            with contextlib.suppress(OSError):
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if any(arg.endswith(b"granian") for arg in argv[:2]):  # the script, or its interpreter's argument
+                    return pid
+        raise AssertionError(f"no Granian process under `just {self.recipe}` (pid {self.process.pid}): {descendants}")
+
+    def worker_pids(self) -> list[int]:
+        """Granian's workers: the processes under its main process."""
+        return _descendants(self.granian_pid)
 
     def token(self, username: str, *roles: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_dev_token(DevKeys(self.var_dir), username, list(roles))}"}

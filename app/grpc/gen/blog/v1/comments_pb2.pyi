@@ -1,0 +1,113 @@
+import datetime
+
+from app.grpc.gen.blog.v1 import listing_pb2 as _listing_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Comment(_message.Message):
+    __slots__ = ("id", "post_id", "owner_id", "content", "created_at", "updated_at", "version")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    post_id: str
+    owner_id: str
+    content: str
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    version: int
+    def __init__(self, id: _Optional[str] = ..., post_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., content: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class GetCommentRequest(_message.Message):
+    __slots__ = ("comment_id",)
+    COMMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    comment_id: str
+    def __init__(self, comment_id: _Optional[str] = ...) -> None: ...
+
+class GetCommentResponse(_message.Message):
+    __slots__ = ("comment",)
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    comment: Comment
+    def __init__(self, comment: _Optional[_Union[Comment, _Mapping]] = ...) -> None: ...
+
+class ListCommentsRequest(_message.Message):
+    __slots__ = ("post_id", "owner_id", "from_date", "to_date", "sort_by", "order", "limit", "offset")
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    SORT_BY_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    post_id: str
+    owner_id: str
+    from_date: _timestamp_pb2.Timestamp
+    to_date: _timestamp_pb2.Timestamp
+    sort_by: _listing_pb2.SortField
+    order: _listing_pb2.SortOrder
+    limit: int
+    offset: int
+    def __init__(self, post_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sort_by: _Optional[_Union[_listing_pb2.SortField, str]] = ..., order: _Optional[_Union[_listing_pb2.SortOrder, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class ListCommentsResponse(_message.Message):
+    __slots__ = ("items", "total", "limit", "offset")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[Comment]
+    total: int
+    limit: int
+    offset: int
+    def __init__(self, items: _Optional[_Iterable[_Union[Comment, _Mapping]]] = ..., total: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class CreateCommentRequest(_message.Message):
+    __slots__ = ("post_id", "content")
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    post_id: str
+    content: str
+    def __init__(self, post_id: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
+
+class CreateCommentResponse(_message.Message):
+    __slots__ = ("comment",)
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    comment: Comment
+    def __init__(self, comment: _Optional[_Union[Comment, _Mapping]] = ...) -> None: ...
+
+class UpdateCommentRequest(_message.Message):
+    __slots__ = ("comment_id", "content", "expected_version")
+    COMMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    comment_id: str
+    content: str
+    expected_version: int
+    def __init__(self, comment_id: _Optional[str] = ..., content: _Optional[str] = ..., expected_version: _Optional[int] = ...) -> None: ...
+
+class UpdateCommentResponse(_message.Message):
+    __slots__ = ("comment",)
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    comment: Comment
+    def __init__(self, comment: _Optional[_Union[Comment, _Mapping]] = ...) -> None: ...
+
+class DeleteCommentRequest(_message.Message):
+    __slots__ = ("comment_id",)
+    COMMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    comment_id: str
+    def __init__(self, comment_id: _Optional[str] = ...) -> None: ...
+
+class DeleteCommentResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

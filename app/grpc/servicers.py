@@ -1,0 +1,124 @@
+"""The blog.v1 services: each RPC converts its request, calls one use case, converts the result.
+
+The twins of app/http/controllers/: the same use cases, resolved by type from the app's lagom
+container (stateless singletons, built once), the same rules. Authentication, maintenance mode and
+error statuses happen around them (app/grpc/interceptors.py); ``caller()`` is the verified caller.
+The method names are the protos' (PostService.GetPost ...), hence CamelCase.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lagom import Container
+
+from app.grpc.gen.blog.v1 import (
+    comments_pb2,
+    comments_pb2_grpc,
+    posts_pb2,
+    posts_pb2_grpc,
+    users_pb2,
+    users_pb2_grpc,
+)
+from app.grpc.interceptors import caller
+from app.grpc.messages import comment_message, expected_version, list_query, post_message, user_message, uuid_of
+from domain.comments import CommentQuery
+from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
+from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
+from domain.use_cases.users import GetCurrentUser, GetUser
+
+type Context = Any  # grpc.aio.ServicerContext; unused: the interceptors deal with it
+
+
+class PostService(posts_pb2_grpc.PostServiceServicer):
+    def __init__(self, container: Container) -> None:
+        self.get_post = container[GetPost]
+        self.list_posts = container[ListPosts]
+        self.create_post = container[CreatePost]
+        self.update_post = container[UpdatePost]
+        self.delete_post = container[DeletePost]
+
+    async def GetPost(self, request: posts_pb2.GetPostRequest, context: Context) -> posts_pb2.GetPostResponse:
+        post = await self.get_post(uuid_of("post_id", request.post_id))
+        return posts_pb2.GetPostResponse(post=post_message(post))
+
+    async def ListPosts(self, request: posts_pb2.ListPostsRequest, context: Context) -> posts_pb2.ListPostsResponse:
+        page = await self.list_posts(list_query(request))
+        return posts_pb2.ListPostsResponse(
+            items=[post_message(post) for post in page.items], total=page.total, limit=page.limit, offset=page.offset
+        )
+
+    async def CreatePost(self, request: posts_pb2.CreatePostRequest, context: Context) -> posts_pb2.CreatePostResponse:
+        post = await self.create_post(caller(), request.content)
+        return posts_pb2.CreatePostResponse(post=post_message(post))
+
+    async def UpdatePost(self, request: posts_pb2.UpdatePostRequest, context: Context) -> posts_pb2.UpdatePostResponse:
+        post = await self.update_post(
+            caller(), uuid_of("post_id", request.post_id), request.content, expected_version(request)
+        )
+        return posts_pb2.UpdatePostResponse(post=post_message(post))
+
+    async def DeletePost(self, request: posts_pb2.DeletePostRequest, context: Context) -> posts_pb2.DeletePostResponse:
+        await self.delete_post(caller(), uuid_of("post_id", request.post_id))
+        return posts_pb2.DeletePostResponse()
+
+
+class CommentService(comments_pb2_grpc.CommentServiceServicer):
+    def __init__(self, container: Container) -> None:
+        self.get_comment = container[GetComment]
+        self.list_comments = container[ListComments]
+        self.create_comment = container[CreateComment]
+        self.update_comment = container[UpdateComment]
+        self.delete_comment = container[DeleteComment]
+
+    async def GetComment(
+        self, request: comments_pb2.GetCommentRequest, context: Context
+    ) -> comments_pb2.GetCommentResponse:
+        comment = await self.get_comment(uuid_of("comment_id", request.comment_id))
+        return comments_pb2.GetCommentResponse(comment=comment_message(comment))
+
+    async def ListComments(
+        self, request: comments_pb2.ListCommentsRequest, context: Context
+    ) -> comments_pb2.ListCommentsResponse:
+        post_id = uuid_of("post_id", request.post_id) if request.HasField("post_id") else None
+        page = await self.list_comments(list_query(request, CommentQuery, post_id=post_id))
+        return comments_pb2.ListCommentsResponse(
+            items=[comment_message(comment) for comment in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+        )
+
+    async def CreateComment(
+        self, request: comments_pb2.CreateCommentRequest, context: Context
+    ) -> comments_pb2.CreateCommentResponse:
+        comment = await self.create_comment(caller(), uuid_of("post_id", request.post_id), request.content)
+        return comments_pb2.CreateCommentResponse(comment=comment_message(comment))
+
+    async def UpdateComment(
+        self, request: comments_pb2.UpdateCommentRequest, context: Context
+    ) -> comments_pb2.UpdateCommentResponse:
+        comment = await self.update_comment(
+            caller(), uuid_of("comment_id", request.comment_id), request.content, expected_version(request)
+        )
+        return comments_pb2.UpdateCommentResponse(comment=comment_message(comment))
+
+    async def DeleteComment(
+        self, request: comments_pb2.DeleteCommentRequest, context: Context
+    ) -> comments_pb2.DeleteCommentResponse:
+        await self.delete_comment(caller(), uuid_of("comment_id", request.comment_id))
+        return comments_pb2.DeleteCommentResponse()
+
+
+class UserService(users_pb2_grpc.UserServiceServicer):
+    def __init__(self, container: Container) -> None:
+        self.get_current_user = container[GetCurrentUser]
+        self.get_user = container[GetUser]
+
+    async def GetCurrentUser(
+        self, request: users_pb2.GetCurrentUserRequest, context: Context
+    ) -> users_pb2.GetCurrentUserResponse:
+        return users_pb2.GetCurrentUserResponse(user=user_message(await self.get_current_user(caller())))
+
+    async def GetUser(self, request: users_pb2.GetUserRequest, context: Context) -> users_pb2.GetUserResponse:
+        return users_pb2.GetUserResponse(user=user_message(await self.get_user(uuid_of("user_id", request.user_id))))
