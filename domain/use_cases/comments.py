@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from domain.model import Comment, Principal
 from domain.ports import Authorizer, Clock, CommentRepository, RelationChange, UnitOfWork, UnitOfWorkFactory
@@ -9,6 +10,7 @@ from domain.use_cases.content import (
     GetContent,
     ListContent,
     ReviseContent,
+    ensure_version,
     not_found,
     register_writer,
 )
@@ -57,11 +59,14 @@ class DeleteComment(_Comments, ContentUseCase[Comment]):
         super().__init__(uow)
         self._authorizer = authorizer
 
-    async def __call__(self, principal: Principal, comment_id: uuid.UUID) -> None:
+    async def __call__(
+        self, principal: Principal, comment_id: uuid.UUID, expected_versions: Collection[int] | None = None
+    ) -> None:
         await self.authorize_before(self._authorizer, principal, "can_delete", comment_id)
         async with self._uow() as uow:
             comment = await self.load(uow, comment_id, for_update=True)
             await self.authorize_locked(self._authorizer, principal, "can_delete", comment)
+            ensure_version(self.kind, comment, expected_versions)
             await uow.comments.delete(comment_id)
             await uow.outbox.record([RelationChange.owner("delete", comment.owner_id, "comment", comment.id)])
             await uow.commit()

@@ -6,6 +6,7 @@ The concrete use cases (posts.py, comments.py) say which repository and which ki
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import ClassVar
 
 from domain.errors import Forbidden, NotFound, PreconditionFailed
@@ -17,6 +18,14 @@ from domain.ports import Action, Authorizer, Clock, ContentRepository, UnitOfWor
 
 def not_found(kind: str, item_id: uuid.UUID) -> NotFound:
     return NotFound(f"{kind} {item_id} does not exist")
+
+
+def ensure_version(kind: str, item: Post | Comment, expected_versions: Collection[int] | None) -> None:
+    """Optimistic concurrency: the caller names the versions it saw (an If-Match may list several);
+    the change goes ahead only if one of them is current. None: any version will do."""
+    if expected_versions is not None and item.version not in expected_versions:
+        seen = ", ".join(map(str, sorted(expected_versions))) or "none of its versions"
+        raise PreconditionFailed(f"{kind} {item.id} is at version {item.version}, not {seen}")
 
 
 class ContentUseCase[T: (Post, Comment)]:
@@ -76,14 +85,17 @@ class ReviseContent[T: (Post, Comment)](ContentUseCase[T]):
         self._clock = clock
 
     async def __call__(
-        self, principal: Principal, item_id: uuid.UUID, content: str, expected_version: int | None = None
+        self,
+        principal: Principal,
+        item_id: uuid.UUID,
+        content: str,
+        expected_versions: Collection[int] | None = None,
     ) -> T:
         await self.authorize_before(self._authorizer, principal, "can_update", item_id)
         async with self._uow() as uow:
             item = await self.load(uow, item_id, for_update=True)
             await self.authorize_locked(self._authorizer, principal, "can_update", item)
-            if expected_version is not None and item.version != expected_version:
-                raise PreconditionFailed(f"{self.kind} {item_id} is at version {item.version}, not {expected_version}")
+            ensure_version(self.kind, item, expected_versions)
             revised = item.revised(content, self._clock.now())
             # The row lock makes this compare-and-set succeed; it stays as the guard for engines
             # without row locks, so that two writers can never both win.

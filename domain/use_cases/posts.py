@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from domain.model import Post, Principal
 from domain.ports import Authorizer, Clock, PostRepository, RelationChange, UnitOfWork, UnitOfWorkFactory
-from domain.use_cases.content import ContentUseCase, GetContent, ListContent, ReviseContent, register_writer
+from domain.use_cases.content import (
+    ContentUseCase,
+    GetContent,
+    ListContent,
+    ReviseContent,
+    ensure_version,
+    register_writer,
+)
 
 
 class _Posts:
@@ -47,11 +55,14 @@ class DeletePost(_Posts, ContentUseCase[Post]):
         super().__init__(uow)
         self._authorizer = authorizer
 
-    async def __call__(self, principal: Principal, post_id: uuid.UUID) -> None:
+    async def __call__(
+        self, principal: Principal, post_id: uuid.UUID, expected_versions: Collection[int] | None = None
+    ) -> None:
         await self.authorize_before(self._authorizer, principal, "can_delete", post_id)
         async with self._uow() as uow:
             post = await self.load(uow, post_id, for_update=True)
             await self.authorize_locked(self._authorizer, principal, "can_delete", post)
+            ensure_version(self.kind, post, expected_versions)
             comments = await uow.comments.ids_of_post(post_id)
             await uow.posts.delete(post_id)  # its comments go with it (ON DELETE CASCADE)
             await uow.outbox.record(

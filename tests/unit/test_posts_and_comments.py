@@ -76,7 +76,7 @@ async def test_get_unknown_post_is_not_found(uow):
 
 async def test_owner_updates_and_version_increments(uow, clock, authz):
     post = await CreatePost(uow, clock)(ALICE, "v1")
-    updated = await UpdatePost(uow, authz, clock)(ALICE, post.id, "v2", expected_version=1)
+    updated = await UpdatePost(uow, authz, clock)(ALICE, post.id, "v2", expected_versions={1})
     again = await UpdatePost(uow, authz, clock)(ALICE, post.id, "v3")  # no If-Match: still bumps
 
     assert (updated.version, again.version) == (2, 3)
@@ -90,8 +90,39 @@ async def test_stale_expected_version_is_refused_and_changes_nothing(uow, clock,
     await UpdatePost(uow, authz, clock)(ALICE, post.id, "v2")
 
     with pytest.raises(PreconditionFailed):
-        await UpdatePost(uow, authz, clock)(ALICE, post.id, "v3", expected_version=1)
+        await UpdatePost(uow, authz, clock)(ALICE, post.id, "v3", expected_versions={1})
     assert uow.store.posts[post.id].content == "v2"
+
+
+async def test_any_listed_version_that_is_current_satisfies_the_update(uow, clock, authz):
+    post = await CreatePost(uow, clock)(ALICE, "v1")
+    await UpdatePost(uow, authz, clock)(ALICE, post.id, "v2")
+
+    updated = await UpdatePost(uow, authz, clock)(ALICE, post.id, "v3", expected_versions={1, 2})
+    assert updated.version == 3
+    with pytest.raises(PreconditionFailed):  # nothing listed (only weak or foreign tags): never satisfied
+        await UpdatePost(uow, authz, clock)(ALICE, post.id, "v4", expected_versions=set())
+    assert uow.store.posts[post.id].content == "v3"
+
+
+async def test_a_stale_expected_version_refuses_a_delete_and_deletes_nothing(uow, clock, authz):
+    post = await CreatePost(uow, clock)(ALICE, "v1")
+    comment = await CreateComment(uow, clock)(BOB, post.id, "c1")
+    await UpdatePost(uow, authz, clock)(ALICE, post.id, "v2")
+    uow.store.outbox.clear()
+
+    with pytest.raises(PreconditionFailed):
+        await DeletePost(uow, authz)(ALICE, post.id, expected_versions={1})
+    with pytest.raises(PreconditionFailed):
+        await DeleteComment(uow, authz)(BOB, comment.id, expected_versions={2})
+    assert post.id in uow.store.posts
+    assert comment.id in uow.store.comments
+    assert uow.store.outbox == []
+
+    await DeleteComment(uow, authz)(BOB, comment.id, expected_versions={1})
+    await DeletePost(uow, authz)(ALICE, post.id, expected_versions={1, 2})
+    assert uow.store.posts == {}
+    assert uow.store.comments == {}
 
 
 async def test_stranger_cannot_update_or_delete_but_admin_can(uow, clock, authz):
@@ -137,7 +168,7 @@ async def test_comment_owner_rules(uow, clock, authz):
 
     with pytest.raises(Forbidden):  # the post's owner does not own the comment
         await UpdateComment(uow, authz, clock)(ALICE, comment.id, "edited by alice")
-    updated = await UpdateComment(uow, authz, clock)(BOB, comment.id, "edited", expected_version=1)
+    updated = await UpdateComment(uow, authz, clock)(BOB, comment.id, "edited", expected_versions={1})
     assert updated.version == 2
 
     with pytest.raises(Forbidden):

@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.http.auth import principal_of
-from app.http.conditional import etag, expected_version
+from app.http.conditional import etag, expected_versions
 from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
 from app.http.controllers.listing import (
     LIMIT,
@@ -90,7 +90,7 @@ class CommentController(Controller):
         if_match: IfMatch = None,
     ) -> Response[CommentOut]:
         updated = await update_comment(
-            principal_of(request), parse_id("comment_id", comment_id), data.content, expected_version(if_match)
+            principal_of(request), parse_id("comment_id", comment_id), data.content, expected_versions(if_match)
         )
         return Response(CommentOut.of(updated), headers={"ETag": etag(updated.version)})
 
@@ -105,5 +105,6 @@ class CommentController(Controller):
         request: Request[Any, Any, Any],
         comment_id: FromPath[Id],
         delete_comment: NamedDependency[DeleteComment],
+        if_match: IfMatch = None,
     ) -> None:
-        await delete_comment(principal_of(request), parse_id("comment_id", comment_id))
+        await delete_comment(principal_of(request), parse_id("comment_id", comment_id), expected_versions(if_match))

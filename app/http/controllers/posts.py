@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from app.http.auth import principal_of
-from app.http.conditional import etag, expected_version
+from app.http.conditional import etag, expected_versions
 from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
 from app.http.controllers.listing import (
     LIMIT,
@@ -84,7 +84,7 @@ class PostController(Controller):
         if_match: IfMatch = None,
     ) -> Response[PostOut]:
         updated = await update_post(
-            principal_of(request), parse_id("post_id", post_id), data.content, expected_version(if_match)
+            principal_of(request), parse_id("post_id", post_id), data.content, expected_versions(if_match)
         )
         return Response(PostOut.of(updated), headers={"ETag": etag(updated.version)})
 
@@ -95,6 +95,10 @@ class PostController(Controller):
         responses=problems(400, 403, 404),
     )
     async def delete(
-        self, request: Request[Any, Any, Any], post_id: FromPath[Id], delete_post: NamedDependency[DeletePost]
+        self,
+        request: Request[Any, Any, Any],
+        post_id: FromPath[Id],
+        delete_post: NamedDependency[DeletePost],
+        if_match: IfMatch = None,
     ) -> None:
-        await delete_post(principal_of(request), parse_id("post_id", post_id))
+        await delete_post(principal_of(request), parse_id("post_id", post_id), expected_versions(if_match))
