@@ -27,6 +27,7 @@ from app.http.docs import docs_assets_router, openapi_config
 from app.http.hardening import BoundedRequest
 from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
+from app.http.semantics import Allow
 from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_check
 from app.metrics import Metrics
 from app.settings import Settings
@@ -138,7 +139,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
         debug=False,
     )
     app.asgi_handler = LiveCORSMiddleware(app.asgi_handler, container[CorsPolicy])
-    app.edge = RequestObserver(app.dispatch, metrics)
+    app.edge = RequestObserver(app.dispatch, metrics, Allow(app.routes))
     app.service_prefix = settings.prefix
     app.state.container = container
     return app

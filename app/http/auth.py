@@ -15,7 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from domain.errors import Unauthenticated
+from domain.errors import InvalidInput, Unauthenticated
 from domain.model import Principal
 from domain.ports import TokenVerifier
 
@@ -31,15 +31,25 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+_TWICE = "sent more than once; send exactly one bearer token"
+
+
 def bearer_token(scope: Scope) -> str:
+    """The bearer token of the request. Two Authorization fields are bad input (400), whichever
+    they hold: picking one would let whatever sits in front of us disagree about who is calling."""
+    found: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"authorization":
-            header = value.decode("latin-1")
-            break
-    else:
+            if found is not None:  # which one would be the caller? Neither: refuse, never pick the first
+                raise InvalidInput("Authorization", _TWICE)
+            found = value
+    if found is None:
         raise Unauthenticated("missing bearer token")
+    header = found.decode("latin-1")
     scheme, _, token = header.partition(" ")
     token = token.strip()
+    if "," in token:  # no token has a comma: two Authorization fields that a client or proxy joined
+        raise InvalidInput("Authorization", _TWICE)
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("malformed Authorization header; expected 'Bearer <token>'")
     return token

@@ -11,11 +11,12 @@ import msgspec
 
 from domain.model import CONTENT_MAX_LENGTH, Comment, Post, ServiceContext, User
 
+# No maxLength: the limit counts characters after trimming (domain.model.clean_content enforces it),
+# so a padded body at the limit is valid, and a schema bound on the raw string would refuse it.
 Content = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=CONTENT_MAX_LENGTH,
         description=f"1–{CONTENT_MAX_LENGTH:,} characters after trimming surrounding whitespace; no NUL characters",
         examples=["Hello, world"],
     ),
