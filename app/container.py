@@ -252,7 +252,8 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
     bind(MaintenanceGate, Singleton(_maintenance_gate))
     bind(CorsPolicy, Singleton(_cors_policy))
     bind(Metrics, Singleton(_metrics))
-    container[SettingsStore].subscribe(app_logging.apply, "LOG_LEVEL", "LOG_FORMAT")
+    # The webhook secret is live: a new one is scrubbed from the logs as soon as it applies.
+    container[SettingsStore].subscribe(app_logging.apply, "LOG_LEVEL", "LOG_FORMAT", "KEYCLOAK_WEBHOOK_SECRET")
     return container
 
 
