@@ -99,3 +99,19 @@ def test_urls_with_a_password_bearer_tokens_jwts_and_signatures_are_scrubbed_fro
 )
 def test_ordinary_lines_are_left_alone(message):
     assert Scrubber()(None, "info", message) == message
+
+
+def test_a_webhook_secret_changed_while_running_is_scrubbed_at_once(tmp_path):
+    from app import logging as app_logging
+    from app.container import build_container
+    from app.live_settings import SettingsStore
+    from app.settings import with_layer
+
+    settings = decode_settings([("env", {"APP_ENV": "test", "VAR_DIR": str(tmp_path)})]).settings
+    store = build_container(settings)[SettingsStore]
+    assert "rotated-hook-secret" in app_logging.scrub(None, "info", "rotated-hook-secret")
+
+    change = store.replace(with_layer(store.loaded, "consul", {"KEYCLOAK_WEBHOOK_SECRET": "rotated-hook-secret"}))
+
+    assert "KEYCLOAK_WEBHOOK_SECRET" in change.applied
+    assert app_logging.scrub(None, "info", "signed with rotated-hook-secret") == f"signed with {REDACTED}"
