@@ -10,6 +10,8 @@ default:
     @just --list
 
 # run the service for development: SQLite under ./var, dev auth, auto-reload, http://127.0.0.1:8000
+# (exec: the recipe's shell hands its place to Granian, so a SIGTERM to `uv run just dev` reaches the
+# reloader, which stops its worker; a shell left in between would die alone and orphan both)
 dev:
     python -m app.cli migrate
     @echo ""
@@ -17,7 +19,7 @@ dev:
     @echo "  Token:     uv run just token alice          (add roles after the name: ... alice admin)"
     @echo "  Try:       curl -H \"Authorization: Bearer \$(uv run just token alice)\" http://127.0.0.1:{{port}}/v1/users/me"
     @echo ""
-    granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
+    exec granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
 # run the production server: Granian, ASGI, WEB_CONCURRENCY workers, structured logs; SIGTERM drains (bounded)
 serve:
