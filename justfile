@@ -29,13 +29,28 @@ serve:
 test *args:
     pytest {{args}}
 
-# lint, format check, types, the layer contract, then the dependency audit
-lint: && audit
+# lint, format check, types, the layer contract, the OpenAPI document, then the dependency audit
+lint: && openapi-check audit
     ruff check .
     ruff format --check .
     mypy
     lint-imports
     fga model test --tests adapters/authz/model.fga.yaml
+
+# the OpenAPI document the app serves, judged by real tools: Spectral (spectral:oas, .spectral.yaml) must find
+# no error and no warning, and openapi-python-client must generate a client from it without a warning
+# (Node tools from package.json: `npm ci` first)
+openapi-check:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    out="$(mktemp -d)"
+    trap 'rm -rf "$out"' EXIT
+    # the defaults, not this machine's .env or Consul: the document CI and clients see
+    ENV_FILE=/dev/null CONSUL_URL= LOG_LEVEL=WARNING python -m app.cli openapi "$out/openapi.json"
+    npx --no-install spectral lint --ruleset .spectral.yaml --fail-severity warn "$out/openapi.json"
+    openapi-python-client generate --path "$out/openapi.json" --output-path "$out/client" \
+        --custom-template-path clients/python --config clients/python/config.yaml --fail-on-warning > /dev/null
+    echo "openapi-python-client: a client generated without a warning"
 
 # pip-audit of every locked dependency (uv export: a uv venv has no pip); fails on a known vulnerability,
 # only reports when the advisory database cannot be reached (offline, or a registry mirror without it)

@@ -23,7 +23,7 @@ from app.http.controllers.service_context import ServiceContextController
 from app.http.controllers.users import UserController
 from app.http.controllers.webhooks import KeycloakWebhookController
 from app.http.cors import CorsPolicy, LiveCORSMiddleware
-from app.http.docs import docs_assets_router, openapi_config
+from app.http.docs import ClosedStructs, docs_assets_router, openapi_config
 from app.http.hardening import BoundedRequest
 from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
@@ -132,6 +132,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
         middleware=[maintenance_check(container[MaintenanceGate])],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(settings.prefix, _version()),
+        plugins=[ClosedStructs()],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=BoundedRequest,
         lifespan=[lifespan],

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.http.auth import principal_of
 from app.http.conditional import etag, expected_versions
-from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
+from app.http.controllers.common import ETAG, LOCATION, ConditionalRead, Id, IfMatch, location, parse_id, problems
 from app.http.controllers.listing import (
     LIMIT,
     ORDER,
@@ -31,13 +31,21 @@ class CommentController(Controller):
     path = "/v1/comments"
     tags = ["comments"]
 
-    @post("/", name="comments:create", summary="Comment on a post", responses=problems(400, 403, 404, 413))
+    @post(
+        "/",
+        name="comments:create",
+        summary="Comment on a post",
+        responses=problems(400, 403, 404, 413, 415),
+        response_headers=[LOCATION, ETAG],
+    )
     async def create(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[NewComment],
         create_comment: NamedDependency[CreateComment],
     ) -> Response[CommentOut]:
+        """Any authenticated caller may comment on any post (404 if it does not exist) and owns the
+        comment. The content is trimmed; 1–10,000 characters must remain."""
         created = await create_comment(principal_of(request), data.post_id, data.content)
         return Response(
             CommentOut.of(created),
@@ -48,12 +56,7 @@ class CommentController(Controller):
             },
         )
 
-    @get(
-        "/",
-        name="comments:list",
-        summary="List comments",
-        responses=problems(400),
-    )
+    @get("/", name="comments:list", summary="List comments", responses=problems(400))
     async def list(
         self,
         list_comments: NamedDependency[ListComments],
@@ -66,12 +69,22 @@ class CommentController(Controller):
         limit: Limit = LIMIT,
         offset: Offset = 0,
     ) -> CommentPage:
+        """A page of comments, by post, owner and creation time, newest change first by default.
+        `total` counts every comment the filters match."""
         query = list_query(owner_id, from_date, to_date, sort_by, order, limit, offset, post_id=post_id)
         page = await list_comments(query)
         return CommentPage([CommentOut.of(item) for item in page.items], page.total, page.limit, page.offset)
 
-    @get("/{comment_id:str}", name="comments:get", summary="Get a comment", responses=problems(400, 404))
+    @get(
+        "/{comment_id:str}",
+        name="comments:get",
+        summary="Get a comment",
+        responses=problems(400, 404),
+        response_headers=[ETAG],
+        operation_class=ConditionalRead,
+    )
     async def get(self, comment_id: FromPath[Id], get_comment: NamedDependency[GetComment]) -> Response[CommentOut]:
+        """Any authenticated caller may read any comment. `ETag` is its version."""
         found = await get_comment(parse_id("comment_id", comment_id))
         return Response(CommentOut.of(found), headers={"ETag": etag(found.version)})
 
@@ -79,7 +92,8 @@ class CommentController(Controller):
         "/{comment_id:str}",
         name="comments:update",
         summary="Change a comment's content (owner or admin)",
-        responses=problems(400, 403, 404, 412, 413),
+        responses=problems(400, 403, 404, 412, 413, 415),
+        response_headers=[ETAG],
     )
     async def update(
         self,
@@ -89,6 +103,8 @@ class CommentController(Controller):
         update_comment: NamedDependency[UpdateComment],
         if_match: IfMatch = None,
     ) -> Response[CommentOut]:
+        """Replaces the content and adds one to the version. With `If-Match`, only if the version you
+        name is still current (else 412)."""
         updated = await update_comment(
             principal_of(request), parse_id("comment_id", comment_id), data.content, expected_versions(if_match)
         )
@@ -98,7 +114,7 @@ class CommentController(Controller):
         "/{comment_id:str}",
         name="comments:delete",
         summary="Delete a comment (its owner or admin)",
-        responses=problems(400, 403, 404),
+        responses=problems(400, 403, 404, 412),
     )
     async def delete(
         self,
@@ -107,4 +123,5 @@ class CommentController(Controller):
         delete_comment: NamedDependency[DeleteComment],
         if_match: IfMatch = None,
     ) -> None:
+        """With `If-Match`, only if the version you name is still current (else 412 and nothing is deleted)."""
         await delete_comment(principal_of(request), parse_id("comment_id", comment_id), expected_versions(if_match))

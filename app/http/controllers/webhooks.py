@@ -29,7 +29,7 @@ Signature = Annotated[
 
 
 RESPONSES = {
-    **problems(400, 413),
+    **problems(400, 413, 415, authenticated=False),
     401: ResponseSpec(
         data_container=Problem, media_type=PROBLEM_JSON, description="X-Keycloak-Signature is missing or wrong"
     ),
