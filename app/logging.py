@@ -6,7 +6,7 @@
 - ``request_id`` (set per request by app/http/observe.py in the ``REQUEST_ID`` context variable) is
   added to every line logged while that request runs, from our code or a library's.
 - ``apply(settings)`` is idempotent and cheap: it is how ``LOG_LEVEL`` / ``LOG_FORMAT`` change while
-  running (app.container.apply_live_settings calls it on a configuration reload).
+  running (the composition root subscribes it to those keys in the settings store).
 - ``granian_formatter`` is named by app/granian-logging.json so that Granian's main process,
   which never imports the app, prints its few lines in the same format.
 - ``log_access`` writes the access line (logger ``app.access``) on a fast path: the same fields and

@@ -37,7 +37,7 @@ class MaintenanceGate:
     Refreshes are single-flight: when the value is stale, the first caller starts one read and
     every concurrent caller awaits that same read. If the read fails or times out, the last known
     value stays (for another TTL) rather than failing the request or flapping. ``ttl`` may be
-    changed while running (see app.container.apply_live_settings).
+    changed while running: the composition root subscribes it to MAINTENANCE_CACHE_SECONDS.
     """
 
     def __init__(
