@@ -127,7 +127,9 @@ class Scrubber:
 scrub = Scrubber()
 
 
-def formatter(log_format: Literal["console", "json"]) -> structlog.stdlib.ProcessorFormatter:
+def formatter(
+    log_format: Literal["console", "json"], scrubber: Scrubber = scrub
+) -> structlog.stdlib.ProcessorFormatter:
     tail: list[Processor]
     if log_format == "json":
         no_locals = ExceptionDictTransformer(show_locals=False, use_rich=False)
@@ -138,7 +140,7 @@ def formatter(log_format: Literal["console", "json"]) -> structlog.stdlib.Proces
         ]
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail, scrub],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail, scrubber],
     )
 
 

@@ -93,7 +93,7 @@ class RequestObserver:
                     if revalidated is not None:
                         status, headers, bodiless = 304, revalidated, True
                         message["status"] = 304
-                elif status == 405 or method == "OPTIONS":
+                elif status == 405 or (method == "OPTIONS" and status < 300):
                     self.allow.complete(self._template(scope), headers)
                 message["headers"] = headers
             elif bodiless:

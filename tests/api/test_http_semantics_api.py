@@ -196,6 +196,13 @@ async def test_options_and_every_405_list_all_methods_of_the_path(app, keys, pat
         assert refused.headers["allow"] == ALLOW[path], method
 
 
+async def test_options_needs_the_token_on_v1_and_an_unknown_path_has_no_allow(app):
+    assert_problem(await app.options("/v1/posts"), 401)  # like every method on /v1
+    unknown = await app.options("/nowhere")
+    assert_problem(unknown, 404)
+    assert "allow" not in unknown.headers
+
+
 async def test_a_cors_preflight_is_still_answered_by_the_cors_policy(app):
     preflight = await app.options(
         "/v1/posts", headers={"Origin": "https://front.test", "Access-Control-Request-Method": "PATCH"}

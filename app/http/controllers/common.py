@@ -109,6 +109,6 @@ def problem_spec(description: str) -> ResponseSpec:
 
 def problems(*statuses: int, authenticated: bool = True) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the problem+json answers a route can give: 405 on every route (another
-    method on its path), 401 and 503 on every authenticated one."""
-    always = {405, 401, 503} if authenticated else {405}
+    method on its path); 400 (two Authorization headers), 401 and 503 on every authenticated one."""
+    always = {400, 401, 405, 503} if authenticated else {405}
     return {status: problem_spec(_DESCRIPTIONS[status]) for status in sorted({*statuses, *always})}

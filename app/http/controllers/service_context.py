@@ -36,7 +36,7 @@ class ServiceContextController(Controller):
         "/",
         name="service-context:update",
         summary="Turn maintenance mode on or off (admin only); every instance follows within MAINTENANCE_CACHE_SECONDS",
-        responses=problems(400, 403, 415),
+        responses=problems(400, 403, 413, 415),
     )
     async def update(
         self,
