@@ -87,7 +87,8 @@ DOCS_POLICIES = {DOCS_PATH: SWAGGER_CSP, DOCS_PATH + "/": SWAGGER_CSP, DOCS_PATH
 
 class ClosedStructs(StructSchemaPlugin):
     """A request body that refuses unknown fields (``forbid_unknown_fields``) says so in its schema,
-    ``additionalProperties: false``, which Litestar's own struct plugin leaves out."""
+    ``additionalProperties: false``, which Litestar's own struct plugin leaves out. (That plugin is
+    not exported; tests/api/test_service_api.py notices if an upgrade moves or changes it.)"""
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
