@@ -11,7 +11,9 @@ default:
 
 # run the service for development: SQLite under ./var, dev auth, auto-reload, http://127.0.0.1:8000
 # (exec: the recipe's shell hands its place to Granian, so a SIGTERM to `uv run just dev` reaches the
-# reloader, which stops its worker; a shell left in between would die alone and orphan both)
+# reloader, which stops its worker; a shell left in between would die alone and orphan both.
+# --workers-kill-timeout: a worker told to stop while still starting (a reload or a stop racing its
+# start-up) misses the signal, and the reloader would wait for it forever; after 5 s it is killed)
 dev:
     python -m app.cli migrate
     @echo ""
@@ -19,7 +21,7 @@ dev:
     @echo "  Token:     uv run just token alice          (add roles after the name: ... alice admin)"
     @echo "  Try:       curl -H \"Authorization: Bearer \$(uv run just token alice)\" http://127.0.0.1:{{port}}/v1/users/me"
     @echo ""
-    exec granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
+    exec granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --workers-kill-timeout 5 --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
 # run the production server: Granian, ASGI, WEB_CONCURRENCY workers, structured logs; SIGTERM drains (bounded)
 serve:

@@ -40,6 +40,14 @@ def _still_running(started: dict[int, bytes]) -> dict[int, bytes]:
     return {pid: line for pid, line in started.items() if _cmdline(pid) == line}
 
 
+def _track(started: dict[int, bytes], root: int) -> None:
+    """Add what ``root`` and the processes already seen have started since (a respawned worker)."""
+    for parent in [root, *_still_running(started)]:
+        for pid in _descendants(parent):
+            if pid not in started and (line := _cmdline(pid)) is not None:
+                started[pid] = line
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
         try:
@@ -49,7 +57,11 @@ def _port_free(port: int) -> bool:
         return True
 
 
-@pytest.mark.parametrize("stop", ["SIGTERM to uv", "Ctrl-C"])
+# The content of a watched file is left alone: its modification time is enough for the reloader.
+WATCHED = REPO_ROOT / "app" / "http" / "semantics.py"
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM to uv", "Ctrl-C", "SIGTERM to uv during a reload"])
 def test_stopping_uv_run_just_dev_stops_the_reloader_and_its_worker(tmp_path: Path, stop: str) -> None:
     uv = shutil.which("uv")
     assert uv is not None, "uv is not on PATH"
@@ -77,16 +89,23 @@ def test_stopping_uv_run_just_dev_stops_the_reloader_and_its_worker(tmp_path: Pa
                     break
             assert time.monotonic() < give_up, (tmp_path / "dev.log").read_text()
             time.sleep(0.2)
-        started = {pid: line for pid in _descendants(dev.pid) if (line := _cmdline(pid)) is not None}
+        _track(started, dev.pid)
         assert any(b"granian" in line for line in started.values()), started
 
         if stop == "Ctrl-C":  # the terminal sends SIGINT to its whole foreground group
             os.killpg(dev.pid, signal.SIGINT)
         else:
+            if stop.endswith("during a reload"):
+                # A worker told to stop while it is still starting misses the signal; without
+                # --workers-kill-timeout the reloader then waits for it forever.
+                os.utime(WATCHED)
+                time.sleep(0.6)  # the reloader has noticed, and the new worker is starting
+                _track(started, dev.pid)
             dev.send_signal(signal.SIGTERM)
         dev.wait(timeout=GONE_WITHIN_SECONDS)
         give_up = time.monotonic() + GONE_WITHIN_SECONDS
         while _still_running(started) and time.monotonic() < give_up:
+            _track(started, dev.pid)
             time.sleep(0.1)
         assert not _still_running(started), (
             f"still running after SIGTERM to `uv run just dev`: {_still_running(started)}"
