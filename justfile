@@ -12,6 +12,10 @@ default:
     @just --list
 
 # run the service for development: SQLite under ./var, dev auth, auto-reload, http://127.0.0.1:8000
+# (exec: the recipe's shell hands its place to Granian, so a SIGTERM to `uv run just dev` reaches the
+# reloader, which stops its worker; a shell left in between would die alone and orphan both.
+# --workers-kill-timeout: a worker told to stop while still starting (a reload or a stop racing its
+# start-up) misses the signal, and the reloader would wait for it forever; after 5 s it is killed)
 dev:
     python -m app.cli migrate
     @echo ""
@@ -20,7 +24,7 @@ dev:
     @echo "  Try:       curl -H \"Authorization: Bearer \$(uv run just token alice)\" http://127.0.0.1:{{port}}/v1/users/me"
     @if [ -n "${GRPC_PORT:-}" ]; then echo "  gRPC:      ${GRPC_HOST:-127.0.0.1}:${GRPC_PORT}   (docs/grpc.md)"; fi
     @echo ""
-    GRPC_HOST="${GRPC_HOST:-127.0.0.1}" granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
+    GRPC_HOST="${GRPC_HOST:-127.0.0.1}" exec granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --workers-kill-timeout 5 --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
 # run the production server (app/serve.sh, as the image does): Granian, WEB_CONCURRENCY workers, bounded connections; SIGTERM drains
 serve:
@@ -34,8 +38,8 @@ test *args:
 sql-snapshot:
     python -m tests.support.sql_snapshot
 
-# lint, format check, types, the layer contract, the protos (buf), then the dependency audit
-lint: && audit
+# lint, format check, types, the layer contract, the protos (buf), the OpenAPI document, then the dependency audit
+lint: && openapi-check audit
     ruff check .
     ruff format --check .
     mypy
@@ -52,6 +56,21 @@ gen-proto:
 # take the current protos as the baseline `buf breaking` guards (after a release; see docs/grpc.md)
 proto-baseline:
     "{{buf}}" build --exclude-source-info -o proto/baseline.binpb
+
+# the OpenAPI document the app serves, judged by real tools: Spectral (spectral:oas, .spectral.yaml) must find
+# no error and no warning, and openapi-python-client must generate a client from it without a warning
+# (Node tools from package.json: `npm ci` first)
+openapi-check:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    out="$(mktemp -d)"
+    trap 'rm -rf "$out"' EXIT
+    # the defaults, not this machine's .env or Consul: the document CI and clients see
+    ENV_FILE=/dev/null CONSUL_URL= LOG_LEVEL=WARNING python -m app.cli openapi "$out/openapi.json"
+    npx --no-install spectral lint --ruleset .spectral.yaml --fail-severity warn "$out/openapi.json"
+    openapi-python-client generate --path "$out/openapi.json" --output-path "$out/client" \
+        --custom-template-path clients/python --config clients/python/config.yaml --fail-on-warning > /dev/null
+    echo "openapi-python-client: a client generated without a warning"
 
 # pip-audit of every locked dependency (uv export: a uv venv has no pip); fails on a known vulnerability,
 # only reports when the advisory database cannot be reached (offline, or a registry mirror without it)

@@ -6,7 +6,9 @@ HTTP reads the value from the ``Authorization`` header (app/http/auth.py), gRPC 
 
 from __future__ import annotations
 
-from domain.errors import Unauthenticated
+from domain.errors import InvalidInput, Unauthenticated
+
+SENT_TWICE = "sent more than once; send exactly one bearer token"
 
 
 def bearer_token(credentials: str | None) -> str:
@@ -15,6 +17,8 @@ def bearer_token(credentials: str | None) -> str:
         raise Unauthenticated("missing bearer token")
     scheme, _, token = credentials.partition(" ")
     token = token.strip()
+    if "," in token:  # no token has a comma: two Authorization fields that a client or proxy joined
+        raise InvalidInput("Authorization", SENT_TWICE)
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("malformed Authorization header; expected 'Bearer <token>'")
     return token

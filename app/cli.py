@@ -142,6 +142,21 @@ def cmd_maintenance(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_openapi(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the OpenAPI document the app serves at /docs/openapi.json, built without serving (no
+    database, no network): for Spectral and openapi-python-client in `just lint`, or a client's build."""
+    import msgspec
+
+    from app.container import build_container
+    from app.main import create_app
+
+    # The document does not depend on the database; an in-memory one keeps any file or server out of it.
+    offline = msgspec.structs.replace(settings, database_url="sqlite:///:memory:")
+    document = create_app(build_container(offline)).openapi_schema.to_schema()
+    Path(args.output).write_bytes(msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n")
+    return 0
+
+
 def cmd_config(settings: Settings, args: argparse.Namespace, loaded_sources: Mapping[str, tuple[str, str]]) -> int:
     width = max(map(len, loaded_sources))
     for name, (value, source) in loaded_sources.items():
@@ -173,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "config", help="print the effective settings and where each came from; secrets redacted"
     ).set_defaults(run=cmd_config)
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document the app serves, without serving")
+    openapi.add_argument("output", help="the file to write (JSON)")
+    openapi.set_defaults(run=cmd_openapi)
     args = parser.parse_args(argv)
     try:
         loaded = load_startup_settings()

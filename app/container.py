@@ -100,5 +100,6 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
     container = Container()
     for dependency, definition in bindings.items():
         container[dependency] = definition
-    container[SettingsStore].subscribe(app_logging.apply, "LOG_LEVEL", "LOG_FORMAT")
+    # The webhook secret is live: a new one is scrubbed from the logs as soon as it applies.
+    container[SettingsStore].subscribe(app_logging.apply, "LOG_LEVEL", "LOG_FORMAT", "KEYCLOAK_WEBHOOK_SECRET")
     return container

@@ -11,26 +11,35 @@
 - ``granian_formatter`` is named by app/granian-logging.json so that Granian's main process,
   which never imports the app, prints its few lines in the same format.
 - ``log_access`` writes the access line (logger ``app.access``) on a fast path: the same fields and
-  format, without a stdlib LogRecord, which would cost as much as serving a small request.
+  format, without a stdlib LogRecord, which would cost as much as serving a small request. Its
+  fields hold no secret (the route template, never the URL; a request id of a fixed alphabet).
   ``log_rpc`` writes the gRPC server's line the same way (event ``rpc``).
+- No line carries a secret. Tracebacks are rendered without their frames' local variables (a
+  DSN, a request's headers, a signing key sit in them: structlog's ``dict_tracebacks`` shows them
+  by default), and every rendered line goes through ``scrub``: the configured secrets themselves
+  (``app.settings.SECRETS``: webhook secret, OpenFGA and Consul tokens, the database password, as
+  given and as JSON or repr would escape them, kept after a reload replaces them), a URL's password,
+  bearer tokens, JWTs and hex signatures, whatever message carries them (a driver's error text).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from contextvars import ContextVar
 from typing import Any, Literal
 
 import msgspec
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import Processor
 
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import Settings, SettingsError, load_settings, secret_values
 
 # Loggers that libraries configure with handlers of their own (or might): routed to ours instead.
 ROUTED_LOGGERS = (
@@ -87,19 +96,62 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def formatter(log_format: Literal["console", "json"]) -> structlog.stdlib.ProcessorFormatter:
-    renderer: Processor
+REDACTED = "[redacted]"
+MIN_SECRET_LENGTH = 4  # a shorter "secret" would blank that string in every line, and protects nothing
+_LEAKS = re.compile(
+    r"(?P<url>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@\"']*:)[^\s@/\"']+@"  # scheme://user:PASSWORD@
+    r"|(?P<bearer>\b(?i:bearer)\s+)[A-Za-z0-9._~+/-]{16,}=*"  # Bearer TOKEN (not "bearer token refused")
+    r"|\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"  # a JWT, wherever it is
+    r"|\b[0-9A-Fa-f]{64,}\b"  # an HMAC-SHA256 signature in hex (X-Keycloak-Signature)
+)
+
+
+def _redact(match: re.Match[str]) -> str:
+    if (url := match.group("url")) is not None:
+        return f"{url}{REDACTED}@"
+    return f"{match.group('bearer') or ''}{REDACTED}"
+
+
+class Scrubber:
+    """The last processor of every formatter: takes secrets out of the rendered line."""
+
+    def __init__(self) -> None:
+        self._secrets: tuple[str, ...] = ()
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Add secret values, as given and as repr and JSON escape them. Values learnt before stay:
+        a secret replaced by a reload is still one, and may still be in flight."""
+        known = set(self._secrets)
+        for secret in secrets:
+            if len(secret) >= MIN_SECRET_LENGTH:
+                quoted = repr(secret)[1:-1]  # as %r or a traceback shows it, then JSON-encoded too
+                known |= {secret, quoted, json.dumps(secret)[1:-1], json.dumps(quoted)[1:-1]}
+        self._secrets = tuple(sorted(known, key=len, reverse=True))  # longest first: no partial leftovers
+
+    def __call__(self, _: Any, __: str, line: Any) -> str:  # the rendered line (a processor after the renderer)
+        for secret in self._secrets:
+            if secret in line:
+                line = line.replace(secret, REDACTED)
+        return _LEAKS.sub(_redact, line)
+
+
+scrub = Scrubber()
+
+
+def formatter(
+    log_format: Literal["console", "json"], scrubber: Scrubber = scrub
+) -> structlog.stdlib.ProcessorFormatter:
+    tail: list[Processor]
     if log_format == "json":
-        renderer = structlog.processors.JSONRenderer()
-        tail: list[Processor] = [structlog.processors.dict_tracebacks, renderer]
-    else:
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
-        tail = [renderer]
+        no_locals = ExceptionDictTransformer(show_locals=False, use_rich=False)
+        tail = [structlog.processors.ExceptionRenderer(no_locals), structlog.processors.JSONRenderer()]
+    else:  # plain_traceback: the standard library's format, which shows no locals
+        tail = [
+            structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback)
+        ]
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail, scrubber],
     )
 
 
@@ -154,7 +206,8 @@ def log_rpc(**fields: Any) -> None:
 
 
 def apply(settings: Settings) -> None:
-    """Configure (or re-configure) logging from ``settings``: level and format."""
+    """Configure (or re-configure) logging from ``settings``: level, format and the secrets to scrub."""
+    scrub.learn(secret_values(settings))
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
@@ -188,4 +241,5 @@ def granian_formatter() -> structlog.stdlib.ProcessorFormatter:
         settings = load_settings().settings
     except SettingsError:  # the workers will say what is wrong; the main process just logs
         settings = Settings(app_env=os.environ.get("APP_ENV", "development"))  # type: ignore[arg-type]
+    scrub.learn(secret_values(settings))
     return formatter(settings.effective_log_format)

@@ -19,10 +19,11 @@ from app.http.auth import bearer_auth
 from app.http.controllers.metrics import metrics_route
 from app.http.cors import CorsPolicy, LiveCORSMiddleware
 from app.http.dependencies import dependencies
-from app.http.docs import docs_assets_router, openapi_config
+from app.http.docs import ClosedStructs, docs_assets_router, openapi_config
 from app.http.hardening import BoundedRequest
 from app.http.observe import RequestObserver
 from app.http.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, problem_bytes
+from app.http.semantics import Allow
 from app.lifecycle import running
 from app.maintenance import MaintenanceGate, exempt_by_path, maintenance_check
 from app.metrics import Metrics
@@ -122,6 +123,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
         middleware=[maintenance_check(container[MaintenanceGate])],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(settings.prefix, _version()),
+        plugins=[ClosedStructs()],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=BoundedRequest,
         lifespan=[lifespan],
@@ -132,7 +134,7 @@ def create_app(container: Container | None = None) -> ServiceApp:
     admission = container[Admission]
     if metrics is not None:
         metrics.add_admission(admission)
-    app.edge = AdmissionControl(RequestObserver(app.dispatch, metrics), admission, settings.prefix)
+    app.edge = AdmissionControl(RequestObserver(app.dispatch, metrics, Allow(app.routes)), admission, settings.prefix)
     app.service_prefix = settings.prefix
     app.state.container = container
     return app

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import msgspec
 
@@ -261,6 +261,23 @@ def redacted(loaded: LoadedSettings) -> dict[str, tuple[str, Source]]:
             text = _mask_url(text) if name == "DATABASE_URL" else "********"
         out[name] = (text, loaded.sources.get(name, "default"))
     return out
+
+
+def secret_values(settings: Settings) -> set[str]:
+    """What the secret settings hold, as it could appear in a log line (app/logging.py scrubs it):
+    each secret's value, and of DATABASE_URL its password, as written in the URL and decoded."""
+    encoded = msgspec.to_builtins(settings)
+    values: set[str] = set()
+    for name in SECRETS:
+        value = encoded.get(name)
+        if not value:
+            continue
+        if name == "DATABASE_URL":
+            password = urlsplit(value).password
+            values |= {password, unquote(password)} if password else set()
+        else:
+            values.add(str(value))
+    return values
 
 
 def _text(value: object) -> str:

@@ -117,6 +117,8 @@ def _decode(body: bytes) -> _AdminEvent:
         raise _invalid("", exc) from None
     except msgspec.DecodeError as exc:
         raise InvalidInput("body", f"not valid JSON: {exc}") from None
+    except UnicodeDecodeError:  # msgspec raises it bare for bytes in a string that are not UTF-8
+        raise InvalidInput("body", "not UTF-8: JSON text must be UTF-8 (RFC 8259)") from None
     except RecursionError:  # msgspec has no depth option: a body nested ~50,000 deep overflows it
         raise InvalidInput("body", "JSON nested too deeply") from None
 

@@ -45,9 +45,9 @@ def uuid_of(field: str, text: str) -> uuid.UUID:
         raise InvalidInput(field, "must be a UUID") from None
 
 
-def expected_version(request: Any) -> int | None:
+def expected_versions(request: Any) -> frozenset[int] | None:
     """``expected_version`` when set (like an If-Match with one tag), else None: any version will do."""
-    return request.expected_version if request.HasField("expected_version") else None
+    return frozenset((request.expected_version,)) if request.HasField("expected_version") else None
 
 
 def list_query[Q: ListQuery](request: Any, query: type[Q] = ListQuery, **filters: Any) -> Q:  # type: ignore[assignment]

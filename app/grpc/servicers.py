@@ -21,7 +21,7 @@ from app.grpc.gen.blog.v1 import (
     users_pb2_grpc,
 )
 from app.grpc.interceptors import caller
-from app.grpc.messages import comment_message, expected_version, list_query, post_message, user_message, uuid_of
+from app.grpc.messages import comment_message, expected_versions, list_query, post_message, user_message, uuid_of
 from domain.comments import CommentQuery
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
@@ -54,7 +54,7 @@ class PostService(posts_pb2_grpc.PostServiceServicer):
 
     async def UpdatePost(self, request: posts_pb2.UpdatePostRequest, context: Context) -> posts_pb2.UpdatePostResponse:
         post = await self.update_post(
-            caller(), uuid_of("post_id", request.post_id), request.content, expected_version(request)
+            caller(), uuid_of("post_id", request.post_id), request.content, expected_versions(request)
         )
         return posts_pb2.UpdatePostResponse(post=post_message(post))
 
@@ -99,7 +99,7 @@ class CommentService(comments_pb2_grpc.CommentServiceServicer):
         self, request: comments_pb2.UpdateCommentRequest, context: Context
     ) -> comments_pb2.UpdateCommentResponse:
         comment = await self.update_comment(
-            caller(), uuid_of("comment_id", request.comment_id), request.content, expected_version(request)
+            caller(), uuid_of("comment_id", request.comment_id), request.content, expected_versions(request)
         )
         return comments_pb2.UpdateCommentResponse(comment=comment_message(comment))
 

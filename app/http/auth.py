@@ -16,6 +16,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app import bearer
+from domain.errors import InvalidInput
 from domain.model import Principal
 from domain.ports import TokenVerifier
 
@@ -32,10 +33,15 @@ class BearerAuth:
 
 
 def bearer_token(scope: Scope) -> str:
+    """The bearer token of the request. Two Authorization fields are bad input (400), whichever
+    they hold: picking one would let whatever sits in front of us disagree about who is calling."""
+    found: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"authorization":
-            return bearer.bearer_token(value.decode("latin-1"))
-    return bearer.bearer_token(None)
+            if found is not None:  # which one would be the caller? Neither: refuse, never pick the first
+                raise InvalidInput("Authorization", bearer.SENT_TWICE)
+            found = value
+    return bearer.bearer_token(None if found is None else found.decode("latin-1"))
 
 
 def bearer_auth(verifier: TokenVerifier) -> Callable[[ASGIApp], ASGIApp]:

@@ -2,6 +2,8 @@
 
 Litestar's own CORS middleware does the work; ``CorsPolicy`` holds its config, which
 ``apply(origins)`` swaps atomically. With no origins the layer passes requests straight through.
+Browsers let scripts read only the response headers CORS exposes: ``ETag`` (for If-Match and
+If-None-Match) and ``Location`` (where a new resource lives) are.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
 
+EXPOSED = ["ETag", "Location"]
+
+
 class CorsPolicy:
     def __init__(self, origins: Sequence[str]) -> None:
         self.config: CORSConfig | None = None
         self.apply(origins)
 
     def apply(self, origins: Sequence[str]) -> None:
-        self.config = CORSConfig(allow_origins=list(origins)) if origins else None
+        self.config = CORSConfig(allow_origins=list(origins), expose_headers=EXPOSED) if origins else None
 
 
 class LiveCORSMiddleware:

@@ -1,8 +1,10 @@
-"""Hardening that applies to every request: a bound on JSON nesting, and security headers.
+"""Hardening that applies to every request: what a JSON body must be, and security headers.
 
-msgspec has no nesting-depth option: a deeply nested body makes it raise RecursionError, which
-would surface as a 500. The depth is therefore checked before the body is decoded (the size is
-bounded by MAX_BODY_BYTES in app/main.py).
+A body is decoded only when its ``Content-Type`` says JSON (``application/json`` or any
+``*/*+json``, parameters such as ``charset`` allowed), else 415; bytes that are not UTF-8 are a
+400, as msgspec raises a bare UnicodeDecodeError for them (a 500 otherwise). msgspec has no
+nesting-depth option either: a deeply nested body makes it raise RecursionError, so the depth is
+checked before the body is decoded (the size is bounded by MAX_BODY_BYTES in app/main.py).
 
 ``add_security_headers`` puts ``X-Content-Type-Options: nosniff`` on every response, errors and
 static files included, and the docs pages' Content-Security-Policy (app/http/docs.py) on those. The
@@ -17,6 +19,8 @@ import re
 from typing import Any
 
 from litestar import Request
+from litestar.exceptions import HTTPException
+from litestar.types import Scope
 
 from app.http.docs import DOCS_POLICIES
 from domain.errors import InvalidInput
@@ -42,13 +46,39 @@ def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def is_json(content_type: bytes) -> bool:
+    """``application/json`` or a ``+json`` structured syntax suffix (RFC 6839), parameters ignored."""
+    kind, slash, subtype = content_type.partition(b";")[0].strip().lower().partition(b"/")
+    if not (kind and slash):
+        return False
+    return (kind == b"application" and subtype == b"json") or (len(subtype) > 5 and subtype.endswith(b"+json"))
+
+
+def require_json(scope: Scope) -> None:
+    """415 unless the request says its body is JSON."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            if is_json(value):
+                return
+            break
+    raise HTTPException(status_code=415, detail="the body must be JSON: send Content-Type: application/json")
+
+
+NOT_UTF8 = "not UTF-8: JSON text must be UTF-8 (RFC 8259)"
+
+
 class BoundedRequest(Request[Any, Any, Any]):
-    """Refuses a JSON body nested deeper than MAX_JSON_DEPTH with a 400, before decoding it."""
+    """The body of a JSON route: declared JSON (else 415), nested at most MAX_JSON_DEPTH deep and
+    UTF-8 (else 400), checked before or while it is decoded."""
 
     async def json(self) -> Any:
+        require_json(self.scope)
         if json_too_deep(await self.body()):
             raise InvalidInput("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-        return await super().json()
+        try:
+            return await super().json()
+        except UnicodeDecodeError:
+            raise InvalidInput("body", NOT_UTF8) from None
 
 
 _NOSNIFF = (b"x-content-type-options", b"nosniff")

@@ -1,8 +1,11 @@
-"""The outermost ASGI layer (the edge): a request id, security headers, one access log line, and
-the request metrics.
+"""The outermost ASGI layer (the edge): a request id, security headers, the HTTP semantics Litestar
+leaves to us (HEAD, Allow, conditional GET: app/http/semantics.py), one access log line, and the
+request metrics.
 
 It wraps everything, the SERVICE_PREFIX 404s included, so every HTTP request is counted once and
-every response carries the headers (app/http/hardening.py says which).
+every response carries the headers (app/http/hardening.py says which). It is one pass, on the raw
+ASGI scope and messages, because it runs on every request: a GET without If-None-Match pays two
+header-name comparisons per request header and two comparisons per response for the semantics.
 
 - Request id: the client's ``X-Request-ID`` when app.logging.request_id_for accepts it, otherwise a
   fresh random one. It is returned in the ``X-Request-ID`` response header and bound to every log
@@ -19,6 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from app.http.hardening import add_security_headers
+from app.http.semantics import Allow, not_modified
 from app.logging import REQUEST_ID, log_access, request_id_for
 
 if TYPE_CHECKING:
@@ -27,21 +31,30 @@ if TYPE_CHECKING:
     from app.metrics import Metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
+IF_NONE_MATCH = b"if-none-match"
 UNMATCHED = "unmatched"
 _CONVERTER = re.compile(r":[a-z]+}")
 
 
-def request_id_from(headers: Any) -> str:
+def read_headers(headers: Any) -> tuple[str, bytes | None]:
+    """The request id (the client's X-Request-ID when valid, else a fresh one) and If-None-Match,
+    in one pass over the request's headers."""
+    request_id: str | None = None
+    if_none_match: bytes | None = None
     for name, value in headers:
         if name == REQUEST_ID_HEADER:
-            return request_id_for(value.decode("latin-1"))
-    return request_id_for(None)
+            if request_id is None:
+                request_id = request_id_for(value.decode("latin-1"))
+        elif name == IF_NONE_MATCH:
+            if_none_match = value if if_none_match is None else if_none_match + b", " + value
+    return request_id or request_id_for(None), if_none_match
 
 
 class RequestObserver:
-    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None, allow: Allow | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.allow = allow or Allow(())
         self._templates: dict[str, str] = {}
 
     def _template(self, scope: Any) -> str:
@@ -57,17 +70,34 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_from(scope["headers"])
+        request_id, if_none_match = read_headers(scope["headers"])
         header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
         status = 500  # what the client gets if the app fails before answering
+        method = scope["method"]
+        bodiless = method == "HEAD"
+        if bodiless:
+            scope["method"] = "GET"  # routed, authorized and answered as the GET, then sent without the body
+        elif method != "GET":
+            if_none_match = None  # on a write it is a precondition, not a cache revalidation
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, bodiless
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [*message.get("headers", ()), header]
                 add_security_headers(scope["path"], headers)  # the route path: Litestar cut the prefix
+                if if_none_match is not None and status == 200:
+                    revalidated = not_modified(if_none_match, headers)
+                    if revalidated is not None:
+                        status, headers, bodiless = 304, revalidated, True
+                        message["status"] = 304
+                elif status == 405 or (method == "OPTIONS" and status < 300):
+                    self.allow.complete(self._template(scope), headers)
                 message["headers"] = headers
+            elif bodiless:
+                if message.get("more_body", False):
+                    return  # the rest of the body is dropped; the last message ends the response
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
         token = REQUEST_ID.set(request_id)

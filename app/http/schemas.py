@@ -15,11 +15,12 @@ from domain.posts import Post
 from domain.service_context import ServiceContext
 from domain.users import User
 
+# No maxLength: the limit counts characters after trimming (domain.model.clean_content enforces it),
+# so a padded body at the limit is valid, and a schema bound on the raw string would refuse it.
 Content = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=CONTENT_MAX_LENGTH,
         description=f"1–{CONTENT_MAX_LENGTH:,} characters after trimming surrounding whitespace; no NUL characters",
         examples=["Hello, world"],
     ),

@@ -4,6 +4,7 @@ resources are in steps.py."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from domain.comments import Comment, CommentQuery, CommentReader, CommentRepository
@@ -67,13 +68,17 @@ class UpdateComment:
     clock: Clock
 
     async def __call__(
-        self, principal: Principal, comment_id: uuid.UUID, content: str, expected_version: int | None = None
+        self,
+        principal: Principal,
+        comment_id: uuid.UUID,
+        content: str,
+        expected_versions: Collection[int] | None = None,
     ) -> Comment:
         await authorize_before(self.authorizer, principal, "can_update", self.comments, "comment", comment_id)
         async with self.uow() as uow:
             comment = await load(self.comments, "comment", comment_id, for_update=True)
             await authorize_locked(self.authorizer, principal, "can_update", comment)
-            check_version("comment", comment, expected_version)
+            check_version("comment", comment, expected_versions)
             revised = comment.revised(content, self.clock.now())
             await save_revision(self.comments, "comment", revised)
             await uow.commit()
@@ -88,11 +93,14 @@ class DeleteComment:
     comments: CommentRepository
     authorizer: Authorizer
 
-    async def __call__(self, principal: Principal, comment_id: uuid.UUID) -> None:
+    async def __call__(
+        self, principal: Principal, comment_id: uuid.UUID, expected_versions: Collection[int] | None = None
+    ) -> None:
         await authorize_before(self.authorizer, principal, "can_delete", self.comments, "comment", comment_id)
         async with self.uow() as uow:
             comment = await load(self.comments, "comment", comment_id, for_update=True)
             await authorize_locked(self.authorizer, principal, "can_delete", comment)
+            check_version("comment", comment, expected_versions)
             await self.comments.delete(comment_id)
             await uow.outbox.record([RelationChange.owner("delete", comment.owner_id, "comment", comment.id)])
             await uow.commit()

@@ -4,6 +4,7 @@ resources are in steps.py."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from domain.comments import CommentRepository
@@ -65,13 +66,13 @@ class UpdatePost:
     clock: Clock
 
     async def __call__(
-        self, principal: Principal, post_id: uuid.UUID, content: str, expected_version: int | None = None
+        self, principal: Principal, post_id: uuid.UUID, content: str, expected_versions: Collection[int] | None = None
     ) -> Post:
         await authorize_before(self.authorizer, principal, "can_update", self.posts, "post", post_id)
         async with self.uow() as uow:
             post = await load(self.posts, "post", post_id, for_update=True)
             await authorize_locked(self.authorizer, principal, "can_update", post)
-            check_version("post", post, expected_version)
+            check_version("post", post, expected_versions)
             revised = post.revised(content, self.clock.now())
             await save_revision(self.posts, "post", revised)
             await uow.commit()
@@ -87,11 +88,14 @@ class DeletePost:
     comments: CommentRepository
     authorizer: Authorizer
 
-    async def __call__(self, principal: Principal, post_id: uuid.UUID) -> None:
+    async def __call__(
+        self, principal: Principal, post_id: uuid.UUID, expected_versions: Collection[int] | None = None
+    ) -> None:
         await authorize_before(self.authorizer, principal, "can_delete", self.posts, "post", post_id)
         async with self.uow() as uow:
             post = await load(self.posts, "post", post_id, for_update=True)
             await authorize_locked(self.authorizer, principal, "can_delete", post)
+            check_version("post", post, expected_versions)
             comments = await self.comments.owners_on_post(post_id)
             await self.posts.delete(post_id)  # its comments go with it (ON DELETE CASCADE)
             await uow.outbox.record(

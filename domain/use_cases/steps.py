@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Protocol
 
 from domain.comments import Comment
@@ -59,10 +60,12 @@ async def authorize_locked[T: (Post, Comment)](
         await ensure_allowed(authorizer, principal, action, item)
 
 
-def check_version(kind: str, item: Versioned, expected_version: int | None) -> None:
-    """The caller's ``If-Match``, when given, must name the stored version."""
-    if expected_version is not None and item.version != expected_version:
-        raise PreconditionFailed(f"{kind} {item.id} is at version {item.version}, not {expected_version}")
+def check_version(kind: str, item: Versioned, expected_versions: Collection[int] | None) -> None:
+    """Optimistic concurrency: the caller names the versions it saw (an ``If-Match`` may list
+    several); the change goes ahead only if one of them is current. None: any version will do."""
+    if expected_versions is not None and item.version not in expected_versions:
+        seen = ", ".join(map(str, sorted(expected_versions))) or "none of its versions"
+        raise PreconditionFailed(f"{kind} {item.id} is at version {item.version}, not {seen}")
 
 
 async def save_revision[T: Versioned](repository: Revises[T], kind: str, revised: T) -> None:

@@ -220,7 +220,7 @@ async def test_concurrent_updates_with_the_same_if_match_let_exactly_one_win(mak
     update = container[UpdatePost]
 
     results = await asyncio.gather(
-        *(update(principal("alice"), post.id, f"writer {i}", expected_version=1) for i in range(5)),
+        *(update(principal("alice"), post.id, f"writer {i}", expected_versions={1}) for i in range(5)),
         return_exceptions=True,
     )
     winners = [r for r in results if isinstance(r, Post)]

@@ -1,8 +1,10 @@
-"""Property-based tests (Hypothesis) of the content rules, the JSON depth bound and the listing query.
+"""Property-based tests (Hypothesis) of the content rules, the JSON depth bound, request bodies and
+the listing query.
 
 The listing properties run over HTTP against a fixed data set on both engines: every valid query
 gives exactly the page and the total that a plain Python filter-sort-slice of all rows gives, and
-every invalid value is a 400 naming its parameter.
+every invalid value is a 400 naming its parameter. Every route that takes a body answers any bytes
+under any content type with a 2xx or a 4xx problem, never a 5xx.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.http.hardening import MAX_JSON_DEPTH, json_too_deep
 from app.main import create_app
 from domain.errors import InvalidInput
 from domain.model import CONTENT_MAX_LENGTH, clean_content
+from tests.support.keycloak_events import sign
 from tests.support.reliability import STATS
 from tests.support.tokens import TestKeys
 
@@ -207,3 +210,80 @@ def test_every_invalid_listing_value_is_a_400_naming_its_parameter(
     response = dataset.client.get("/v1/posts", params=query, headers=dataset.headers)
     assert response.status_code == 400, (query, response.text)
     assert name in {error["field"] for error in response.json()["errors"]}
+
+
+# -- request bodies: any bytes, never a 5xx -------------------------------------------------------
+
+WEBHOOK = "/v1/authentication/webhook/events-synchronization"
+WEBHOOK_SECRET = "bytes-secret"
+
+
+@pytest.fixture
+def body_routes(
+    engine: Any, make_container: Any, keys: TestKeys
+) -> Iterator[tuple[TestClient[Any], list[tuple[str, str]]]]:
+    with TestClient(app=create_app(make_container(KEYCLOAK_WEBHOOK_SECRET=WEBHOOK_SECRET))) as client:
+        post = client.post("/v1/posts", json={"content": "target"}, headers=keys.headers("alice")).json()
+        comment = client.post(
+            "/v1/comments", json={"post_id": post["id"], "content": "target"}, headers=keys.headers("alice")
+        ).json()
+        routes = [
+            ("POST", "/v1/posts"),
+            ("PATCH", f"/v1/posts/{post['id']}"),
+            ("POST", "/v1/comments"),
+            ("PATCH", f"/v1/comments/{comment['id']}"),
+            ("PATCH", "/v1/service-context"),
+            ("POST", WEBHOOK),
+        ]
+        yield client, routes
+
+
+# Raw bytes, and JSON documents of each route's shape with raw bytes (often not UTF-8) in a string.
+_fields = st.sampled_from([b"content", b"post_id", b"maintenance", b"representation", b"time", b"\xff"])
+bodies = st.one_of(
+    st.binary(max_size=64),
+    st.builds(lambda field, raw: b'{"' + field + b'": "' + raw + b'"}', _fields, st.binary(max_size=16)),
+    st.builds(
+        lambda raw: (
+            b'{"resourceType": "USER", "operationType": "CREATE", "time": 1, "representation": "{\\"username\\": \\"'
+            + raw
+            + b'\\"}"}'
+        ),
+        st.binary(max_size=16),
+    ),
+)
+content_types = st.sampled_from(
+    [
+        None,
+        "application/json",
+        "application/json; charset=latin-1",
+        "application/merge-patch+json",
+        "text/plain",
+        "+json",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(route=st.integers(min_value=0, max_value=5), body=bodies, content_type=content_types, signed=st.booleans())
+def test_any_bytes_on_any_body_route_are_never_a_server_error(
+    body_routes: tuple[TestClient[Any], list[tuple[str, str]]],
+    keys: TestKeys,
+    route: int,
+    body: bytes,
+    content_type: str | None,
+    signed: bool,
+) -> None:
+    client, routes = body_routes
+    method, url = routes[route]
+    admin = keys.headers("root", ("admin",))
+    headers = {**admin, **({"Content-Type": content_type} if content_type else {})}
+    if url == WEBHOOK and signed:
+        headers["X-Keycloak-Signature"] = sign(body, WEBHOOK_SECRET)
+    response = client.request(method, url, content=body, headers=headers)
+    assert response.status_code < 500, (method, url, body, content_type, response.text)
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+    if url == "/v1/service-context" and response.status_code == 200:
+        client.patch(url, json={"maintenance": False}, headers=admin)  # the next examples need the service up
+    STATS["arbitrary bodies sent"] += 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.http.conditional import UNSATISFIABLE, etag, expected_version
+from app.http.auth import bearer_token
+from app.http.conditional import etag, expected_versions, none_match
 from app.settings import SettingsError, decode_settings, load_settings, read_dotenv, redacted
 from domain.errors import InvalidInput
 
@@ -14,20 +15,51 @@ from domain.errors import InvalidInput
     [
         (None, None),
         ("*", None),
-        ('"3"', 3),
-        (' "3" , "4"', 3),
-        ('W/"3"', UNSATISFIABLE),  # weak tags never satisfy If-Match
-        ('"abc"', UNSATISFIABLE),
+        ('"3"', {3}),
+        (' "3" , "4"', {3, 4}),  # any listed tag may be the current one (RFC 9110 §13.1.1)
+        ('"1", W/"2", "x"', {1}),
+        ('W/"3"', set()),  # weak tags never satisfy If-Match
+        ('"abc"', set()),
     ],
 )
 def test_if_match_parsing(header, expected):
-    assert expected_version(header) == expected
+    assert expected_versions(header) == expected
 
 
-@pytest.mark.parametrize("header", ["3", "abc", '"3'])
+@pytest.mark.parametrize("header", ["3", "abc", '"3', '"1", 2'])
 def test_malformed_if_match_is_bad_input(header):
     with pytest.raises(InvalidInput):
-        expected_version(header)
+        expected_versions(header)
+
+
+@pytest.mark.parametrize(
+    ("if_none_match", "etag_", "matches"),
+    [
+        ('"3"', b'"3"', True),
+        ('"2", "3"', b'"3"', True),
+        ('W/"3"', b'"3"', True),  # If-None-Match compares weakly (RFC 9110 §13.1.2)
+        ("*", b'"3"', True),
+        ('"2"', b'"3"', False),
+        ('"3', b'"3"', False),  # malformed: no match, the full answer
+        ('"3"', None, False),  # nothing to compare with
+    ],
+)
+def test_if_none_match(if_none_match, etag_, matches):
+    assert none_match(if_none_match.encode(), etag_) is matches
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"authorization", b"Bearer a.b.c"), (b"authorization", b"Bearer a.b.c")],
+        [(b"authorization", b"Bearer a.b.c"), (b"accept", b"*/*"), (b"authorization", b"Basic eDp5")],
+        [(b"authorization", b"Bearer a.b.c, Bearer d.e.f")],  # the same, joined by a client or proxy
+    ],
+)
+def test_two_authorization_fields_are_bad_input(headers):
+    with pytest.raises(InvalidInput) as refused:
+        bearer_token({"headers": headers})  # type: ignore[typeddict-item]
+    assert refused.value.field == "Authorization"
 
 
 def test_etag_is_a_quoted_strong_validator():

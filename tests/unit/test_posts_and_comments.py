@@ -67,7 +67,7 @@ async def test_get_unknown_post_is_not_found(fakes):
 
 async def test_owner_updates_and_version_increments(fakes):
     post = await fakes[CreatePost](ALICE, "v1")
-    updated = await fakes[UpdatePost](ALICE, post.id, "v2", expected_version=1)
+    updated = await fakes[UpdatePost](ALICE, post.id, "v2", expected_versions={1})
     again = await fakes[UpdatePost](ALICE, post.id, "v3")  # no If-Match: still bumps
 
     assert (updated.version, again.version) == (2, 3)
@@ -81,8 +81,39 @@ async def test_stale_expected_version_is_refused_and_changes_nothing(fakes):
     await fakes[UpdatePost](ALICE, post.id, "v2")
 
     with pytest.raises(PreconditionFailed):
-        await fakes[UpdatePost](ALICE, post.id, "v3", expected_version=1)
+        await fakes[UpdatePost](ALICE, post.id, "v3", expected_versions={1})
     assert fakes.db["posts"][post.id].content == "v2"
+
+
+async def test_any_listed_version_that_is_current_satisfies_the_update(fakes):
+    post = await fakes[CreatePost](ALICE, "v1")
+    await fakes[UpdatePost](ALICE, post.id, "v2")
+
+    updated = await fakes[UpdatePost](ALICE, post.id, "v3", expected_versions={1, 2})
+    assert updated.version == 3
+    with pytest.raises(PreconditionFailed):  # nothing listed (only weak or foreign tags): never satisfied
+        await fakes[UpdatePost](ALICE, post.id, "v4", expected_versions=set())
+    assert fakes.db["posts"][post.id].content == "v3"
+
+
+async def test_a_stale_expected_version_refuses_a_delete_and_deletes_nothing(fakes):
+    post = await fakes[CreatePost](ALICE, "v1")
+    comment = await fakes[CreateComment](BOB, post.id, "c1")
+    await fakes[UpdatePost](ALICE, post.id, "v2")
+    fakes.db.outbox.clear()
+
+    with pytest.raises(PreconditionFailed):
+        await fakes[DeletePost](ALICE, post.id, expected_versions={1})
+    with pytest.raises(PreconditionFailed):
+        await fakes[DeleteComment](BOB, comment.id, expected_versions={2})
+    assert post.id in fakes.db["posts"]
+    assert comment.id in fakes.db["comments"]
+    assert fakes.db.outbox == []
+
+    await fakes[DeleteComment](BOB, comment.id, expected_versions={1})
+    await fakes[DeletePost](ALICE, post.id, expected_versions={1, 2})
+    assert fakes.db["posts"] == {}
+    assert fakes.db["comments"] == {}
 
 
 async def test_stranger_cannot_update_or_delete_but_admin_can(fakes):
@@ -128,7 +159,7 @@ async def test_comment_owner_rules(fakes):
 
     with pytest.raises(Forbidden):  # the post's owner does not own the comment
         await fakes[UpdateComment](ALICE, comment.id, "edited by alice")
-    updated = await fakes[UpdateComment](BOB, comment.id, "edited", expected_version=1)
+    updated = await fakes[UpdateComment](BOB, comment.id, "edited", expected_versions={1})
     assert updated.version == 2
 
     with pytest.raises(Forbidden):

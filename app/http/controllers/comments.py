@@ -8,8 +8,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.http.auth import principal_of
-from app.http.conditional import etag, expected_version
-from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
+from app.http.conditional import etag, expected_versions
+from app.http.controllers.common import ETAG, LOCATION, ConditionalRead, Id, IfMatch, location, parse_id, problems
 from app.http.controllers.listing import (
     LIMIT,
     ORDER,
@@ -32,13 +32,21 @@ class CommentController(Controller):
     path = "/v1/comments"
     tags = ["comments"]
 
-    @post("/", name="comments:create", summary="Comment on a post", responses=problems(400, 403, 404, 413))
+    @post(
+        "/",
+        name="comments:create",
+        summary="Comment on a post",
+        responses=problems(400, 403, 404, 413, 415),
+        response_headers=[LOCATION, ETAG],
+    )
     async def create(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[NewComment],
         create_comment: NamedDependency[CreateComment],
     ) -> Response[CommentOut]:
+        """Any authenticated caller may comment on any post (404 if it does not exist) and owns the
+        comment. The content is trimmed; 1–10,000 characters must remain."""
         created = await create_comment(principal_of(request), data.post_id, data.content)
         return Response(
             CommentOut.of(created),
@@ -49,12 +57,7 @@ class CommentController(Controller):
             },
         )
 
-    @get(
-        "/",
-        name="comments:list",
-        summary="List comments",
-        responses=problems(400),
-    )
+    @get("/", name="comments:list", summary="List comments", responses=problems(400))
     async def list(
         self,
         list_comments: NamedDependency[ListComments],
@@ -67,12 +70,22 @@ class CommentController(Controller):
         limit: Limit = LIMIT,
         offset: Offset = 0,
     ) -> CommentPage:
+        """A page of comments, by post, owner and creation time, newest change first by default.
+        `total` counts every comment the filters match."""
         query = list_query(owner_id, from_date, to_date, sort_by, order, limit, offset, CommentQuery, post_id=post_id)
         page = await list_comments(query)
         return CommentPage([CommentOut.of(item) for item in page.items], page.total, page.limit, page.offset)
 
-    @get("/{comment_id:str}", name="comments:get", summary="Get a comment", responses=problems(400, 404))
+    @get(
+        "/{comment_id:str}",
+        name="comments:get",
+        summary="Get a comment",
+        responses=problems(400, 404),
+        response_headers=[ETAG],
+        operation_class=ConditionalRead,
+    )
     async def get(self, comment_id: FromPath[Id], get_comment: NamedDependency[GetComment]) -> Response[CommentOut]:
+        """Any authenticated caller may read any comment. `ETag` is its version."""
         found = await get_comment(parse_id("comment_id", comment_id))
         return Response(CommentOut.of(found), headers={"ETag": etag(found.version)})
 
@@ -80,7 +93,8 @@ class CommentController(Controller):
         "/{comment_id:str}",
         name="comments:update",
         summary="Change a comment's content (owner or admin)",
-        responses=problems(400, 403, 404, 412, 413),
+        responses=problems(400, 403, 404, 412, 413, 415),
+        response_headers=[ETAG],
     )
     async def update(
         self,
@@ -90,8 +104,10 @@ class CommentController(Controller):
         update_comment: NamedDependency[UpdateComment],
         if_match: IfMatch = None,
     ) -> Response[CommentOut]:
+        """Replaces the content and adds one to the version. With `If-Match`, only if the version you
+        name is still current (else 412)."""
         updated = await update_comment(
-            principal_of(request), parse_id("comment_id", comment_id), data.content, expected_version(if_match)
+            principal_of(request), parse_id("comment_id", comment_id), data.content, expected_versions(if_match)
         )
         return Response(CommentOut.of(updated), headers={"ETag": etag(updated.version)})
 
@@ -99,12 +115,14 @@ class CommentController(Controller):
         "/{comment_id:str}",
         name="comments:delete",
         summary="Delete a comment (its owner or admin)",
-        responses=problems(400, 403, 404),
+        responses=problems(400, 403, 404, 412),
     )
     async def delete(
         self,
         request: Request[Any, Any, Any],
         comment_id: FromPath[Id],
         delete_comment: NamedDependency[DeleteComment],
+        if_match: IfMatch = None,
     ) -> None:
-        await delete_comment(principal_of(request), parse_id("comment_id", comment_id))
+        """With `If-Match`, only if the version you name is still current (else 412 and nothing is deleted)."""
+        await delete_comment(principal_of(request), parse_id("comment_id", comment_id), expected_versions(if_match))

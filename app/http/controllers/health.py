@@ -5,7 +5,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 
-from app.http.controllers.common import problem_spec
+from app.http.controllers.common import problem_spec, problems
 from app.http.problems import problem_response
 from app.maintenance import EXEMPT
 from app.readiness import Readiness
@@ -21,19 +21,25 @@ class HealthController(Controller):
     opt = {EXEMPT: True}
     security = NO_AUTH
 
-    @get("/live", name="health:live", summary="The process is up")
+    @get("/live", name="health:live", summary="The process is up", responses=problems(authenticated=False))
     async def live(self) -> dict[str, str]:
+        """200 while the process serves requests, whatever its dependencies do. No token; HEAD works too."""
         return {"status": "ok"}
 
     @get(
         "/ready",
         name="health:ready",
         summary="Ready to serve: the database answers within 2 s",
-        responses={503: problem_spec("Not ready: the database does not answer; see Retry-After")},
+        responses={
+            **problems(authenticated=False),
+            503: problem_spec("Not ready: the database does not answer; see Retry-After"),
+        },
     )
     async def ready(
         self, request: Request[Any, Any, Any], readiness: NamedDependency[Readiness]
     ) -> Response[dict[str, Any]]:
+        """200 when the database answers within 2 s (with OpenFGA on, the outbox backlog too), else 503.
+        No token; HEAD works too."""
         report = await readiness.check()
         if report.ok:
             return Response(report.as_dict())

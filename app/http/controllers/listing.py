@@ -39,19 +39,28 @@ def _date_time(name: str, raw: str | None) -> datetime | None:
 # The listings' query parameters, declared on each listing handler itself. Not a Litestar dependency
 # on purpose: a handler with two dependencies at one level (this and its use case) has them resolved
 # concurrently in an anyio task group, which cost as much CPU as the listing's query (benchmarks/README.md).
+# The schemas are stated where Litestar's would be wrong for a client: a query value is a string or
+# absent, never null (and its format belongs on the string), and bounds are integers (Litestar
+# writes them as floats: 2**63-1 as 9.223372036854776e18, which is another number).
+_DATE_TIME = {"one_of": None, "type": "string", "format": OpenAPIFormat.DATE_TIME}
 OwnerFilter = Annotated[uuid.UUID | None, QueryParameter(description="only items of this user")]
 FromDate = Annotated[
-    str | None,
-    QueryParameter(format=OpenAPIFormat.DATE_TIME, description="created at or after (date-time, inclusive)"),
+    str | None, QueryParameter(description="created at or after (date-time, inclusive)", schema_extra=_DATE_TIME)
 ]
 ToDate = Annotated[
-    str | None,
-    QueryParameter(format=OpenAPIFormat.DATE_TIME, description="created at or before (date-time, inclusive)"),
+    str | None, QueryParameter(description="created at or before (date-time, inclusive)", schema_extra=_DATE_TIME)
 ]
 SortBy = Annotated[SortField, QueryParameter(description="field to sort on")]
 Order = Annotated[SortOrder, QueryParameter(description="sort direction")]
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
-Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip")]
+Limit = Annotated[
+    int, QueryParameter(ge=1, le=100, description="page size", schema_extra={"minimum": 1, "maximum": 100})
+]
+Offset = Annotated[
+    int,
+    QueryParameter(
+        ge=0, le=MAX_OFFSET, description="items to skip", schema_extra={"minimum": 0, "maximum": MAX_OFFSET}
+    ),
+]
 
 _DEFAULT = ListQuery()
 SORT_BY, ORDER, LIMIT = _DEFAULT.sort_by, _DEFAULT.order, _DEFAULT.limit

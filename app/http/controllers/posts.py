@@ -7,8 +7,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from app.http.auth import principal_of
-from app.http.conditional import etag, expected_version
-from app.http.controllers.common import Id, IfMatch, location, parse_id, problems
+from app.http.conditional import etag, expected_versions
+from app.http.controllers.common import ETAG, LOCATION, ConditionalRead, Id, IfMatch, location, parse_id, problems
 from app.http.controllers.listing import (
     LIMIT,
     ORDER,
@@ -30,10 +30,18 @@ class PostController(Controller):
     path = "/v1/posts"
     tags = ["posts"]
 
-    @post("/", name="posts:create", summary="Create a post", responses=problems(400, 403, 413))
+    @post(
+        "/",
+        name="posts:create",
+        summary="Create a post",
+        responses=problems(400, 403, 413, 415),
+        response_headers=[LOCATION, ETAG],
+    )
     async def create(
         self, request: Request[Any, Any, Any], data: JSONBody[ContentIn], create_post: NamedDependency[CreatePost]
     ) -> Response[PostOut]:
+        """The caller becomes the post's owner (and a user, from the token, on a first write). The
+        content is trimmed; 1–10,000 characters must remain. `Location` says where the post lives."""
         created = await create_post(principal_of(request), data.content)
         return Response(
             PostOut.of(created),
@@ -44,12 +52,7 @@ class PostController(Controller):
             },
         )
 
-    @get(
-        "/",
-        name="posts:list",
-        summary="List posts",
-        responses=problems(400),
-    )
+    @get("/", name="posts:list", summary="List posts", responses=problems(400))
     async def list(
         self,
         list_posts: NamedDependency[ListPosts],
@@ -61,11 +64,21 @@ class PostController(Controller):
         limit: Limit = LIMIT,
         offset: Offset = 0,
     ) -> PostPage:
+        """A page of posts, filtered by owner and creation time, newest change first by default.
+        `total` counts every post the filters match."""
         page = await list_posts(list_query(owner_id, from_date, to_date, sort_by, order, limit, offset))
         return PostPage([PostOut.of(item) for item in page.items], page.total, page.limit, page.offset)
 
-    @get("/{post_id:str}", name="posts:get", summary="Get a post", responses=problems(400, 404))
+    @get(
+        "/{post_id:str}",
+        name="posts:get",
+        summary="Get a post",
+        responses=problems(400, 404),
+        response_headers=[ETAG],
+        operation_class=ConditionalRead,
+    )
     async def get(self, post_id: FromPath[Id], get_post: NamedDependency[GetPost]) -> Response[PostOut]:
+        """Any authenticated caller may read any post. `ETag` is its version."""
         found = await get_post(parse_id("post_id", post_id))
         return Response(PostOut.of(found), headers={"ETag": etag(found.version)})
 
@@ -73,7 +86,8 @@ class PostController(Controller):
         "/{post_id:str}",
         name="posts:update",
         summary="Change a post's content (owner or admin)",
-        responses=problems(400, 403, 404, 412, 413),
+        responses=problems(400, 403, 404, 412, 413, 415),
+        response_headers=[ETAG],
     )
     async def update(
         self,
@@ -83,8 +97,10 @@ class PostController(Controller):
         update_post: NamedDependency[UpdatePost],
         if_match: IfMatch = None,
     ) -> Response[PostOut]:
+        """Replaces the content and adds one to the version. With `If-Match`, only if the version you
+        name is still current (else 412): of concurrent updates naming the same version, one wins."""
         updated = await update_post(
-            principal_of(request), parse_id("post_id", post_id), data.content, expected_version(if_match)
+            principal_of(request), parse_id("post_id", post_id), data.content, expected_versions(if_match)
         )
         return Response(PostOut.of(updated), headers={"ETag": etag(updated.version)})
 
@@ -92,9 +108,15 @@ class PostController(Controller):
         "/{post_id:str}",
         name="posts:delete",
         summary="Delete a post and its comments (owner or admin)",
-        responses=problems(400, 403, 404),
+        responses=problems(400, 403, 404, 412),
     )
     async def delete(
-        self, request: Request[Any, Any, Any], post_id: FromPath[Id], delete_post: NamedDependency[DeletePost]
+        self,
+        request: Request[Any, Any, Any],
+        post_id: FromPath[Id],
+        delete_post: NamedDependency[DeletePost],
+        if_match: IfMatch = None,
     ) -> None:
-        await delete_post(principal_of(request), parse_id("post_id", post_id))
+        """Deletes the post and every comment on it. With `If-Match`, only if the version you name is
+        still current (else 412 and nothing is deleted)."""
+        await delete_post(principal_of(request), parse_id("post_id", post_id), expected_versions(if_match))

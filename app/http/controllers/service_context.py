@@ -29,13 +29,14 @@ class ServiceContextController(Controller):
         responses=problems(),
     )
     async def get(self, get_service_context: NamedDependency[GetServiceContext]) -> ServiceContextOut:
+        """Any authenticated caller may ask; it answers while maintenance mode is on."""
         return ServiceContextOut.of(await get_service_context())
 
     @patch(
         "/",
         name="service-context:update",
         summary="Turn maintenance mode on or off (admin only); every instance follows within MAINTENANCE_CACHE_SECONDS",
-        responses=problems(400, 403),
+        responses=problems(400, 403, 413, 415),
     )
     async def update(
         self,
@@ -44,6 +45,8 @@ class ServiceContextController(Controller):
         set_maintenance: NamedDependency[SetMaintenance],
         maintenance_gate: NamedDependency[MaintenanceGate],
     ) -> ServiceContextOut:
+        """While it is on, every route but this one, health, the docs and the Keycloak webhook answers
+        503 with Retry-After. Stored in the database: it survives restarts and every instance follows."""
         # Litestar decodes bodies leniently (0 and 1 pass as booleans); this switch takes only true/false.
         if not isinstance(msgspec.json.decode(await request.body()).get("maintenance"), bool):
             raise InvalidInput("maintenance", "must be true or false")

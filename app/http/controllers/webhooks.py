@@ -14,6 +14,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 
 from app.http.controllers.common import problems
+from app.http.hardening import require_json
 from app.http.problems import PROBLEM_JSON, Problem
 from app.maintenance import EXEMPT
 from domain.use_cases.user_sync import SyncUser
@@ -29,7 +30,7 @@ Signature = Annotated[
 
 
 RESPONSES = {
-    **problems(400, 413),
+    **problems(400, 413, 415, authenticated=False),
     401: ResponseSpec(
         data_container=Problem, media_type=PROBLEM_JSON, description="X-Keycloak-Signature is missing or wrong"
     ),
@@ -62,4 +63,5 @@ class KeycloakWebhookController(Controller):
     async def events(
         self, request: Request[Any, Any, Any], sync_user: NamedDependency[SyncUser], signature: Signature = None
     ) -> None:
+        require_json(request.scope)
         await sync_user(await request.body(), signature)
