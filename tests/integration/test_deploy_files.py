@@ -189,11 +189,12 @@ def _serve(tmp_path: Path, soft: int, hard: int, **env: str) -> tuple[int, list[
     fake.parent.mkdir(exist_ok=True)
     fake.write_text('#!/bin/sh\nulimit -n\nprintf "%s\\n" "$@"\n')
     fake.chmod(0o755)
+    # The limits are set by the shell, not by a preexec_fn: forking a process that runs threads (grpc's,
+    # once a gRPC test ran in this session) and running Python in the child can abort it.
     result = subprocess.run(
-        ["sh", str(SERVE_SCRIPT)],
+        ["sh", "-c", f'ulimit -S -n {soft} && ulimit -H -n {hard} && exec sh "$0"', str(SERVE_SCRIPT)],
         cwd=REPO_ROOT,
         env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}", **env},
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)),
         capture_output=True,
         text=True,
         timeout=30,
