@@ -75,8 +75,8 @@ class Field:
         return self.type != "ref"
 
     @property
-    def label(self) -> str:  # "due date" in messages
-        return self.name.removesuffix("_id").replace("_", " ")
+    def label(self) -> str:  # "due date", "post" (post_id): in messages and test names
+        return (self.name.removesuffix("_id") if self.type == "ref" else self.name).replace("_", " ")
 
 
 def parse_field(spec: str) -> Field:

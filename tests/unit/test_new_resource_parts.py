@@ -5,6 +5,7 @@ tests/integration/test_new_resource.py."""
 from __future__ import annotations
 
 import ast
+import shutil
 
 import pytest
 
@@ -172,10 +173,19 @@ def test_the_resources_a_new_one_may_reference():
         (["tags", "name:str", "--colour", "red"], "unrecognized arguments: --colour red"),
     ],
 )
-def test_the_command_refuses_in_one_line_and_writes_nothing(capsys, argv, says):
-    assert new_resource.main(argv, root=REPO_ROOT) == 2
+def test_the_command_refuses_in_one_line_and_writes_nothing(capsys, tmp_path, argv, says):
+    """Against what the command reads of the resources this repository started with (their tables
+    and test examples), in a directory of its own: a resource generated here since (tags) changes nothing."""
+    for folder in ("adapters/db", "tests/examples"):
+        (tmp_path / folder).mkdir(parents=True)
+        for module in ("users.py", "posts.py", "comments.py"):
+            shutil.copy(REPO_ROOT / folder / module, tmp_path / folder / module)
+    before = sorted(tmp_path.rglob("*"))
+
+    assert new_resource.main(argv, root=tmp_path) == 2
+
     refusal = capsys.readouterr().err
     assert refusal.startswith("new-resource: ")
     assert says in refusal
     assert refusal.count("\n") == 1
-    assert not (REPO_ROOT / "domain" / "tags.py").exists()
+    assert sorted(tmp_path.rglob("*")) == before
