@@ -146,3 +146,7 @@ down *args:
 # benchmark the service against its bare ceiling on a seeded PostgreSQL (needs wrk: apt-get install -y wrk); --soak adds a 60 s RSS run
 bench *args:
     python -m benchmarks.bench {{args}}
+
+# write a whole resource shaped like posts: just new-resource tags name:str:max=50:unique (docs/adding-a-resource.md)
+new-resource name *fields:
+    python -m scaffold.new_resource {{name}} {{fields}}

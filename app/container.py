@@ -64,6 +64,7 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         CommentRepository: Singleton(PiccoloCommentRepository),
         CommentReader: Singleton(PiccoloCommentReader),
         ServiceContextRepository: Singleton(PiccoloServiceContextRepository),
+        # `just new-resource` binds a new resource's repository and reader above this line.
         # The caller: verified tokens are cached (bounded, never past exp, emptied on a new key set).
         KeySource: Singleton(lambda c: factories.key_source(c[Settings])),
         JwtVerifier: Singleton(lambda c: factories.jwt_verifier(c[SettingsStore], c[KeySource])),

@@ -10,6 +10,12 @@ from app.http.controllers.users import UserController
 from app.http.controllers.webhooks import KeycloakWebhookController
 
 # Behind the bearer token (the /v1 router's middleware, app/http/auth.py).
-API = [UserController, PostController, CommentController, ServiceContextController]
+API = [
+    UserController,
+    PostController,
+    CommentController,
+    ServiceContextController,
+    # `just new-resource` adds a new resource's controller above this line.
+]
 # Without one: health for probes; the Keycloak webhook is signed instead.
 OPEN = [HealthController, KeycloakWebhookController]

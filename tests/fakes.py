@@ -25,6 +25,7 @@ from typing import Any, Self, get_type_hints
 import msgspec
 
 from domain.comments import Comment, CommentReader, CommentRepository
+from domain.errors import Conflict
 from domain.listing import Page, SortOrder
 from domain.model import Principal
 from domain.ports import Action, Authorizer, Clock, RelationChange, UnitOfWorkFactory
@@ -58,11 +59,13 @@ class FakeDatabase:
 
 
 class FakeRepository[T]:
-    """Load and save by id over one table: what every resource's repository does."""
+    """Load and save by id over one table: what every resource's repository does. ``unique`` names
+    the fields a unique index guards: a value another row holds is a ``Conflict``, as the database's."""
 
-    def __init__(self, db: FakeDatabase, table: str) -> None:
+    def __init__(self, db: FakeDatabase, table: str, *, unique: Sequence[str] = ()) -> None:
         self.db = db
         self.table = table
+        self.unique = tuple(unique)
 
     @property
     def rows(self) -> dict[uuid.UUID, T]:
@@ -73,14 +76,23 @@ class FakeRepository[T]:
 
     async def add(self, item: Any) -> None:
         assert item.id not in self.rows, "primary key"
+        self._check_unique(item)
         self.rows[item.id] = item
 
     async def update(self, item: Any) -> bool:
         current: Any = self.rows.get(item.id)
         if current is None or current.version != item.version - 1:
             return False
+        self._check_unique(item)
         self.rows[item.id] = item
         return True
+
+    def _check_unique(self, item: Any) -> None:
+        for name in self.unique:
+            value = getattr(item, name)
+            others = (row for row in self.rows.values() if row.id != item.id)
+            if value is not None and any(getattr(row, name) == value for row in others):
+                raise Conflict(f"{self.table}: {name} {value!r} is taken")
 
     async def delete(self, item_id: uuid.UUID) -> None:
         self.rows.pop(item_id, None)

@@ -1,4 +1,5 @@
-"""Which driver errors mean "the database is unavailable" (→ 503), as opposed to a bug (→ 500)."""
+"""Which driver errors mean "the database is unavailable" (→ 503), as opposed to a bug (→ 500), and
+which mean "a unique index refused the value" (→ 409 where the statement expects it, adapters/db/sql.py)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,9 @@ def as_unavailable(exc: BaseException) -> DependencyUnavailable | None:
     if isinstance(exc, _UNAVAILABLE) or (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
         return DependencyUnavailable("database", "the database did not answer in time; try again")
     return None
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    return isinstance(exc, asyncpg.UniqueViolationError) or (
+        isinstance(exc, sqlite3.IntegrityError) and str(exc).startswith("UNIQUE constraint failed")
+    )

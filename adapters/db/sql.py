@@ -27,7 +27,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
-from adapters.db.errors import as_unavailable
+from adapters.db.errors import as_unavailable, is_unique_violation
+from domain.errors import Conflict
 from domain.listing import Page, SortOrder
 
 type Row = Sequence[Any]
@@ -37,12 +38,17 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 class Statement:
     """One SQL statement: ``postgres`` as written; ``sqlite`` the same (or the ``sqlite=`` text, with
-    the same ``$n`` numbering) with ``?`` placeholders, its values passed in placeholder order."""
+    the same ``$n`` numbering) with ``?`` placeholders, its values passed in placeholder order.
 
-    __slots__ = ("_order", "_template", "postgres", "sqlite")
+    ``conflict``: a write that a unique index may refuse says so, and ``fetch`` turns the refusal
+    into ``Conflict(conflict)`` (a 409). The database decides, so two concurrent writers of the same
+    value cannot both win."""
 
-    def __init__(self, sql: str, *, sqlite: str | Statement | None = None) -> None:
+    __slots__ = ("_order", "_template", "conflict", "postgres", "sqlite")
+
+    def __init__(self, sql: str, *, sqlite: str | Statement | None = None, conflict: str | None = None) -> None:
         self.postgres = sql
+        self.conflict = conflict
         source = sql if sqlite is None else sqlite.postgres if isinstance(sqlite, Statement) else sqlite
         self._order = [int(number) - 1 for number in _PLACEHOLDER.findall(source)]
         self._template = _PLACEHOLDER.sub("{}", source)  # Piccolo's placeholder; it sends "?" to SQLite
@@ -54,7 +60,8 @@ class Statement:
 
 async def fetch(engine: Engine, statement: Statement, *args: Any) -> list[Row]:  # type: ignore[type-arg]
     """Run ``statement`` in the current transaction, if any; rows come back as sequences in SELECT order.
-    A database that does not answer raises ``DependencyUnavailable`` (adapters/db/errors.py)."""
+    A database that does not answer raises ``DependencyUnavailable`` (adapters/db/errors.py); a unique
+    index refusing a statement that declares a ``conflict``, ``Conflict``."""
     try:
         if isinstance(engine, PostgresEngine) and engine.pool is not None:
             transaction = engine.current_transaction.get()
@@ -66,6 +73,8 @@ async def fetch(engine: Engine, statement: Statement, *args: Any) -> list[Row]: 
     except Exception as exc:
         if (unavailable := as_unavailable(exc)) is not None:
             raise unavailable from exc
+        if statement.conflict is not None and is_unique_violation(exc):
+            raise Conflict(statement.conflict) from exc
         raise
     return [tuple(row.values()) if isinstance(row, dict) else row for row in rows]
 

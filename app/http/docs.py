@@ -101,6 +101,7 @@ class ClosedStructs(StructSchemaPlugin):
 TAGS = [
     Tag(name="posts", description="Posts: anyone authenticated reads them, their owner (or an admin) changes them"),
     Tag(name="comments", description="Comments on posts, owned like posts"),
+    # `just new-resource` adds a new resource's tag above this line.
     Tag(name="users", description="Users, created from tokens and kept in step with Keycloak"),
     Tag(name="service", description="Maintenance mode"),
     Tag(name="authentication", description="The Keycloak webhook that keeps users in sync (signed, no token)"),

@@ -80,7 +80,14 @@ async def test_openapi_states_headers_conditions_and_every_status(client):
         assert "412" in operation["responses"]
 
     body_taking = [(path, method) for path, item_ in paths.items() for method in item_ if method in ("post", "patch")]
-    assert len(body_taking) == 6
+    assert {  # and any a new resource adds
+        ("/v1/posts", "post"),
+        ("/v1/posts/{post_id}", "patch"),
+        ("/v1/comments", "post"),
+        ("/v1/comments/{comment_id}", "patch"),
+        ("/v1/service-context", "patch"),
+        ("/v1/authentication/webhook/events-synchronization", "post"),
+    } <= set(body_taking)
     for path, operations in paths.items():
         for method, operation in operations.items():
             assert "405" in operation["responses"], (path, method)

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app", "domain", "adapters", "tests", "benchmarks")
-CODE_DIRS = ("app", "domain", "adapters", "tests", "benchmarks")
+PACKAGES = ("app", "domain", "adapters", "tests", "benchmarks", "scaffold")
+CODE_DIRS = ("app", "domain", "adapters", "tests", "benchmarks", "scaffold")
 # Files the repository writes or keeps for others (lock files, generated clients) are not prose of ours.
 SKIP_DIRS = {".git", ".venv", "node_modules", "var", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 

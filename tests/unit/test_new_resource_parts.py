@@ -1,0 +1,191 @@
+"""`just new-resource`'s parts, each on its own: the field grammar, the names, the anchored edits,
+how statements are wrapped, and what it reads of the repository. The whole command runs in
+tests/integration/test_new_resource.py."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+
+import pytest
+
+from scaffold import new_resource
+from scaffold.edits import add_imports, insert_above
+from scaffold.errors import Refused
+from scaffold.fields import STR_MAX_DEFAULT, Field, parse_field, parse_fields
+from scaffold.names import Names, singular_of
+from scaffold.project import existing_resources
+from scaffold.templating import WIDTH, sql
+from tests.support.servers import REPO_ROOT
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ("title:str", Field("title", "str", max_length=STR_MAX_DEFAULT)),
+        ("title:str:max=80:unique", Field("title", "str", unique=True, max_length=80)),
+        ("body:text:optional", Field("body", "text", optional=True, max_length=10_000)),
+        ("rank:int", Field("rank", "int")),
+        ("done:bool", Field("done", "bool")),
+        ("due:datetime:optional", Field("due", "datetime", optional=True)),
+        ("external_id:uuid:unique:optional", Field("external_id", "uuid", optional=True, unique=True)),
+        ("post:ref", Field("post_id", "ref", target="post")),
+        ("author:ref=user:optional", Field("author_id", "ref", optional=True, target="user")),
+    ],
+)
+def test_the_grammar_reads_each_type_and_flag(spec, field):
+    assert parse_field(spec) == field
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("title", "needs a type"),
+        ("title:string", "unknown type 'string'"),
+        ("title:str:max=0", "max= takes a number from 1 to 10000"),
+        ("title:str:max=ten", "max= takes a number"),
+        ("rank:int:max=5", "max= is for str fields"),
+        ("done:bool:unique", "a bool cannot be unique"),
+        ("body:text:unique", "a text cannot be unique"),
+        ("title:str:required", "unknown flag 'required'"),
+        ("Title:str", "lower-case snake_case"),
+        ("title__x:str", "lower-case snake_case"),
+        ("class:str", "Python keyword"),
+        ("owner_id:uuid", "'owner_id' is taken"),
+        ("version:int", "'version' is taken"),
+        ("limit:int", "'limit' is taken"),
+        ("now:datetime", "'now' is taken"),
+        ("post:ref=Posts", "ref=NAME names a resource by its singular"),
+    ],
+)
+def test_the_grammar_refuses_saying_why(spec, says):
+    with pytest.raises(Refused) as refusal:
+        parse_field(spec)
+    assert says in str(refusal.value)
+    assert "\n" not in str(refusal.value)
+
+
+def test_a_field_given_twice_is_refused():
+    with pytest.raises(Refused, match="'post_id' is given twice"):
+        parse_fields(["post:ref", "post_id:uuid"])
+
+
+@pytest.mark.parametrize(
+    ("plural", "singular"),
+    [("tags", "tag"), ("categories", "category"), ("boxes", "box"), ("classes", "class"), ("todo_lists", "todo_list")],
+)
+def test_the_singular_of_a_regular_plural(plural, singular):
+    assert singular_of(plural) == singular
+
+
+@pytest.mark.parametrize("word", ["status", "analysis", "people", "tag"])
+def test_no_singular_is_guessed_for_what_is_not_a_regular_plural(word):
+    assert singular_of(word) is None
+
+
+def test_the_names_of_a_resource():
+    names = Names.of("todo_lists")
+    assert (names.singular, names.entity, names.entities) == ("todo_list", "TodoList", "TodoLists")
+    assert (names.id, names.url, names.table, names.kind) == (
+        "todo_list_id",
+        "/v1/todo-lists",
+        "todo_list",
+        "todo list",
+    )
+    assert Names.of("people", "person").entity == "Person"
+    assert Names.of("orders").table == "orders", "order is reserved in SQL: the table takes the plural"
+
+
+@pytest.mark.parametrize(
+    ("plural", "singular", "says"),
+    [
+        ("Tags", None, "lower-case snake_case"),
+        ("tag-s", None, "lower-case snake_case"),
+        ("people", None, "not a regular plural"),
+        ("news", "news", "must differ from its singular"),
+        ("classes", None, "Python keyword"),
+        ("uuids", None, "would shadow"),
+        ("people", "Person", "--singular 'Person'"),
+    ],
+)
+def test_a_bad_name_is_refused_saying_why(plural, singular, says):
+    with pytest.raises(Refused) as refusal:
+        Names.of(plural, singular)
+    assert says in str(refusal.value)
+
+
+SOURCE = """\
+from a import b
+import c
+
+BINDINGS = {
+    A: 1,
+    # anchor: above this line
+}
+"""
+
+
+def test_lines_go_above_their_anchor_at_its_indentation():
+    edited = insert_above(SOURCE, "anchor: above", ["B: 2,", "C: 3,"], path="x.py")
+    assert edited == SOURCE.replace("    # anchor", "    B: 2,\n    C: 3,\n    # anchor")
+
+
+@pytest.mark.parametrize("source", [SOURCE.replace("anchor", "gone"), SOURCE + "# anchor: above this line\n"])
+def test_a_missing_or_doubled_anchor_is_refused(source):
+    with pytest.raises(Refused, match=r"x\.py: .* holds the anchor"):
+        insert_above(source, "anchor: above", ["B: 2,"], path="x.py")
+
+
+def test_imports_go_after_the_last_import():
+    edited = add_imports(SOURCE, ["from d import e"], path="x.py")
+    assert edited.splitlines()[:3] == ["from a import b", "import c", "from d import e"]
+    ast.parse(edited)
+
+
+def test_a_statement_is_wrapped_before_its_clauses_and_reads_the_same():
+    statement = (
+        'SELECT "id", "owner_id", "title", "created_at", "updated_at", "version" FROM "todo" WHERE "id" = $1 FOR UPDATE'
+    )
+    wrapped = sql(statement)
+    lines = wrapped.splitlines()
+    assert lines[1].lstrip().startswith("'WHERE")
+    assert all(len(line) <= WIDTH + 8 for line in lines)
+    assert "".join(ast.literal_eval(line.strip()) for line in lines) == statement
+
+
+def test_the_resources_a_new_one_may_reference():
+    resources = existing_resources(REPO_ROOT)
+    assert {"user", "post", "comment"} <= {singular for singular, r in resources.items() if r.makers}
+    post = resources["post"]
+    assert (post.plural, post.table, post.table_class, post.fakes) == ("posts", "post", "PostTable", False)
+    assert resources["user"].table == "users"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["Tags", "name:str"], "NAME 'Tags' must be lower-case snake_case"),
+        (["posts", "title:str"], "a resource 'post' exists"),
+        (["tags"], "give the resource's fields"),
+        (["tags", "name:string"], "unknown type 'string'"),
+        (["tags", "name:str", "topic:ref"], "no resource 'topic' to reference"),
+        (["tags", "post:ref"], "at least one field that is not a ref"),
+        (["tags", "name:str", "--colour", "red"], "unrecognized arguments: --colour red"),
+    ],
+)
+def test_the_command_refuses_in_one_line_and_writes_nothing(capsys, tmp_path, argv, says):
+    """Against what the command reads of the resources this repository started with (their tables
+    and test examples), in a directory of its own: a resource generated here since (tags) changes nothing."""
+    for folder in ("adapters/db", "tests/examples"):
+        (tmp_path / folder).mkdir(parents=True)
+        for module in ("users.py", "posts.py", "comments.py"):
+            shutil.copy(REPO_ROOT / folder / module, tmp_path / folder / module)
+    before = sorted(tmp_path.rglob("*"))
+
+    assert new_resource.main(argv, root=tmp_path) == 2
+
+    refusal = capsys.readouterr().err
+    assert refusal.startswith("new-resource: ")
+    assert says in refusal
+    assert refusal.count("\n") == 1
+    assert sorted(tmp_path.rglob("*")) == before
