@@ -28,6 +28,7 @@ from adapters.db.lifecycle import ping
 from adapters.db.outbox import PiccoloOutbox
 from adapters.db.posts import PiccoloPostReader, PiccoloPostRepository
 from adapters.db.service_context import PiccoloServiceContextRepository
+from adapters.db.sharing import PiccoloGroupRepository, PiccoloSharingRepository
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from adapters.db.users import PiccoloUserRepository
 from app import factories
@@ -43,6 +44,7 @@ from domain.comments import CommentReader, CommentRepository
 from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
 from domain.posts import PostReader, PostRepository
 from domain.service_context import ServiceContextRepository
+from domain.sharing import GroupRepository, SharingRepository
 from domain.use_cases.service_context import GetServiceContext
 from domain.users import UserEventSource, UserRepository
 
@@ -64,6 +66,8 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         CommentRepository: Singleton(PiccoloCommentRepository),
         CommentReader: Singleton(PiccoloCommentReader),
         ServiceContextRepository: Singleton(PiccoloServiceContextRepository),
+        SharingRepository: Singleton(PiccoloSharingRepository),
+        GroupRepository: Singleton(PiccoloGroupRepository),
         # `just new-resource` binds a new resource's repository and reader above this line.
         # The caller: verified tokens are cached (bounded, never past exp, emptied on a new key set).
         KeySource: Singleton(lambda c: factories.key_source(c[Settings])),
@@ -92,9 +96,11 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
                 )
             ),
         }
-    else:  # permissions from the rows' owners: nothing to relay, the outbox discards
+    else:  # permissions from our rows (owners, shares, memberships): nothing to relay, the outbox discards
         bindings |= {
-            Authorizer: BuiltinAuthorizer(),
+            Authorizer: Singleton(
+                lambda c: BuiltinAuthorizer(PiccoloPostRepository(c[Engine]), PiccoloSharingRepository(c[Engine]))
+            ),
             UnitOfWorkFactory: Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])),
         }
     bindings |= overrides or {}  # lagom refuses to bind a type twice: replacements go in before

@@ -6,6 +6,7 @@ from app.http.controllers.comments import CommentController
 from app.http.controllers.health import HealthController
 from app.http.controllers.posts import PostController
 from app.http.controllers.service_context import ServiceContextController
+from app.http.controllers.sharing import SharingController
 from app.http.controllers.users import UserController
 from app.http.controllers.webhooks import KeycloakWebhookController
 
@@ -13,6 +14,7 @@ from app.http.controllers.webhooks import KeycloakWebhookController
 API = [
     UserController,
     PostController,
+    SharingController,
     CommentController,
     ServiceContextController,
     # `just new-resource` adds a new resource's controller above this line.

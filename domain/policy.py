@@ -1,4 +1,17 @@
-"""Who may do what. Admin comes from the token's role; everything else from the relationships."""
+"""Who may do what, stated once. Admin comes from the token's role; everything else from the
+relationships, which both authorizers answer (adapters/authz/builtin.py from our tables,
+adapters/authz/model.fga in OpenFGA); the parity suite (tests/integration/test_permission_parity.py)
+asks both every question and requires these answers.
+
+| resource | action             | granted to                                          |
+| -------- | ------------------ | --------------------------------------------------- |
+| post     | `can_update`       | its owner; an editor (directly, or as a group member) |
+| post     | `can_delete`       | its owner                                           |
+| post     | `can_share`        | its owner (changes its editors)                     |
+| post     | `can_list_editors` | its owner; an editor                                |
+| comment  | `can_update`       | its owner                                           |
+| comment  | `can_delete`       | its owner; the owner of its post (moderation)       |
+"""
 
 from __future__ import annotations
 
@@ -11,6 +24,33 @@ from domain.model import Principal
 from domain.ports import Action, Authorizer
 from domain.posts import Post
 
+type Kind = Literal["post", "comment"]
+type Grant = Literal["owner", "editor", "post_owner"]
+
+# (resource, action) → the relationships that grant it. "editor": shared with the caller, directly
+# or through a group the caller is a member of; "post_owner": the caller owns the comment's post.
+GRANTS: dict[tuple[Kind, Action], frozenset[Grant]] = {
+    ("post", "can_update"): frozenset({"owner", "editor"}),
+    ("post", "can_delete"): frozenset({"owner"}),
+    ("post", "can_share"): frozenset({"owner"}),
+    ("post", "can_list_editors"): frozenset({"owner", "editor"}),
+    ("comment", "can_update"): frozenset({"owner"}),
+    ("comment", "can_delete"): frozenset({"owner", "post_owner"}),
+}
+
+_REFUSALS: dict[tuple[Kind, Action], str] = {
+    ("post", "can_update"): "only the post's owner, its editors or an administrator may update it",
+    ("post", "can_delete"): "only the post's owner or an administrator may delete it",
+    ("post", "can_share"): "only the post's owner or an administrator may change its editors",
+    ("post", "can_list_editors"): "only the post's owner, its editors or an administrator may list its editors",
+    ("comment", "can_update"): "only the comment's owner or an administrator may update it",
+    ("comment", "can_delete"): "only the comment's owner, the owner of its post or an administrator may delete it",
+}
+
+
+def kind_of(resource: Post | Comment) -> Kind:
+    return "post" if isinstance(resource, Post) else "comment"
+
 
 async def ensure_allowed(
     authorizer: Authorizer, principal: Principal, action: Action, resource: Post | Comment
@@ -18,9 +58,7 @@ async def ensure_allowed(
     if principal.is_admin:
         return
     if not await authorizer.is_allowed(principal, action, resource):
-        kind = "post" if isinstance(resource, Post) else "comment"
-        verb = "update" if action == "can_update" else "delete"
-        raise Forbidden(f"only the {kind}'s owner or an administrator may {verb} it")
+        raise Forbidden(_REFUSALS[kind_of(resource), action])
 
 
 class Owned(Protocol):

@@ -43,6 +43,24 @@ class RelationChange(msgspec.Struct, frozen=True):
     def owner(cls, op: Literal["write", "delete"], owner_id: uuid.UUID, object_type: str, object_id: uuid.UUID) -> Self:
         return cls(op=op, user=f"user:{owner_id}", relation="owner", object=f"{object_type}:{object_id}")
 
+    @classmethod
+    def editor(cls, op: Literal["write", "delete"], post_id: uuid.UUID, user_id: uuid.UUID) -> Self:
+        return cls(op=op, user=f"user:{user_id}", relation="editor", object=f"post:{post_id}")
+
+    @classmethod
+    def editor_group(cls, op: Literal["write", "delete"], post_id: uuid.UUID, group_id: uuid.UUID) -> Self:
+        """Every member of the group is an editor (OpenFGA's userset ``group:<id>#member``)."""
+        return cls(op=op, user=f"group:{group_id}#member", relation="editor", object=f"post:{post_id}")
+
+    @classmethod
+    def member(cls, op: Literal["write", "delete"], group_id: uuid.UUID, user_id: uuid.UUID) -> Self:
+        return cls(op=op, user=f"user:{user_id}", relation="member", object=f"group:{group_id}")
+
+    @classmethod
+    def comment_post(cls, op: Literal["write", "delete"], comment_id: uuid.UUID, post_id: uuid.UUID) -> Self:
+        """The post a comment is on: its owner may delete the comment (moderation)."""
+        return cls(op=op, user=f"post:{post_id}", relation="post", object=f"comment:{comment_id}")
+
 
 class Outbox(Protocol):
     async def record(self, changes: Sequence[RelationChange]) -> None:
@@ -73,14 +91,15 @@ class UnitOfWorkFactory(Protocol):
         ...
 
 
-Action = Literal["can_update", "can_delete"]
+# The questions an authorizer answers; who is granted each is stated once, in domain.policy.GRANTS.
+Action = Literal["can_update", "can_delete", "can_share", "can_list_editors"]
 
 
 class Authorizer(Protocol):
     # True when is_allowed asks another service (OpenFGA): writes then ask before their transaction
     # opens, so that waiting for the answer holds no row lock and no pooled connection. False when
-    # it decides from the row alone (the built-in rule): writes ask inside the transaction, from the
-    # row they locked, and save a read.
+    # it decides from our own database (the built-in authorizer: the row, and at most one indexed
+    # query of the shares): writes ask inside the transaction, of the row they locked.
     remote: bool
 
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:

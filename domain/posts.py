@@ -28,6 +28,11 @@ class Post(msgspec.Struct, frozen=True):
         return msgspec.structs.replace(self, content=clean_content(content), updated_at=now, version=self.version + 1)
 
 
+class PostQuery(ListQuery, frozen=True):
+    # Only the posts this user may change: owned, or shared with them (directly or through a group).
+    editable_by: uuid.UUID | None = None
+
+
 class PostRepository(Protocol):
     """Load and save posts. Calls join the unit of work open in the caller's task, if any."""
 
@@ -49,6 +54,6 @@ class PostRepository(Protocol):
 class PostReader(Protocol):
     """The read side: listings, each one statement."""
 
-    async def list(self, query: ListQuery) -> Page[Post]:
+    async def list(self, query: PostQuery) -> Page[Post]:
         """One page of the posts matching the query's filters, and how many match in all."""
         ...

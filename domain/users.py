@@ -10,6 +10,7 @@ import msgspec
 
 from domain.errors import InvalidInput
 from domain.model import Principal
+from domain.sharing import GroupEvent, MembershipEvent
 
 USERNAME_MAX_LENGTH = 255
 FULL_NAME_MAX_LENGTH = 255
@@ -116,10 +117,11 @@ class UserRepository(Protocol):
 
 
 class UserEventSource(Protocol):
-    def read(self, body: bytes, signature: str | None) -> UserEvent | None:
+    def read(self, body: bytes, signature: str | None) -> UserEvent | GroupEvent | MembershipEvent | None:
         """Authenticate one delivery from the identity provider, then decode it.
 
-        None: a well-formed event that is not about a user's record (ignored). Raises
+        None: a well-formed event that is about neither a user's record, a group nor a group
+        membership (ignored). Raises
         ``DependencyUnavailable`` when no shared secret is configured, ``BadSignature`` when the
         signature is missing or wrong (checked before anything is parsed), and ``InvalidInput``
         when the body is malformed.

@@ -28,9 +28,11 @@ from domain.comments import Comment, CommentReader, CommentRepository
 from domain.errors import Conflict
 from domain.listing import Page, SortOrder
 from domain.model import Principal
+from domain.policy import GRANTS, kind_of
 from domain.ports import Action, Authorizer, Clock, RelationChange, UnitOfWorkFactory
 from domain.posts import Post, PostReader, PostRepository
 from domain.service_context import ServiceContext, ServiceContextRepository
+from domain.sharing import Editors, Group, GroupRepository, Membership, SharingRepository
 from domain.users import User, UserRepository
 
 
@@ -155,9 +157,93 @@ class FakePosts(FakeRepository[Post]):
 
     async def delete(self, item_id: uuid.UUID) -> None:
         await super().delete(item_id)
-        comments = self.db.current().rows["comments"]
+        rows = self.db.current().rows
+        comments = rows["comments"]
         for comment_id in [c.id for c in comments.values() if c.post_id == item_id]:
             del comments[comment_id]  # ON DELETE CASCADE
+        for table in ("post_editor", "post_editor_group"):
+            for pair in [pair for pair in rows[table] if pair[0] == item_id]:
+                del rows[table][pair]
+
+    async def owner_of(self, post_id: uuid.UUID) -> uuid.UUID | None:
+        post = self.rows.get(post_id)
+        return post.owner_id if post is not None else None
+
+
+class FakeSharing:
+    """Shares as sets of (post, user) and (post, group) pairs: tables "post_editor", "post_editor_group"."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def _pairs(self, table: str) -> dict[tuple[uuid.UUID, uuid.UUID], bool]:
+        return self.db.current().rows[table]
+
+    async def add_user(self, post_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        assert user_id in self.db.current().rows["users"], "user must exist (foreign key)"
+        return self._add("post_editor", (post_id, user_id))
+
+    async def remove_user(self, post_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        return self._pairs("post_editor").pop((post_id, user_id), None) is not None
+
+    async def add_group(self, post_id: uuid.UUID, group_id: uuid.UUID) -> bool:
+        assert group_id in self.db.current().rows["groups"], "group must exist (foreign key)"
+        return self._add("post_editor_group", (post_id, group_id))
+
+    async def remove_group(self, post_id: uuid.UUID, group_id: uuid.UUID) -> bool:
+        return self._pairs("post_editor_group").pop((post_id, group_id), None) is not None
+
+    def _add(self, table: str, pair: tuple[uuid.UUID, uuid.UUID]) -> bool:
+        """Like INSERT ... ON CONFLICT DO NOTHING RETURNING: whether a row was added."""
+        pairs = self._pairs(table)
+        added = pair not in pairs
+        pairs[pair] = True
+        return added
+
+    async def editors(self, post_id: uuid.UUID) -> Editors:
+        return Editors(
+            users=sorted(user for post, user in self._pairs("post_editor") if post == post_id),
+            groups=sorted(group for post, group in self._pairs("post_editor_group") if post == post_id),
+        )
+
+    async def is_editor(self, post_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        memberships = self.db.current().rows["memberships"]
+        return (post_id, user_id) in self._pairs("post_editor") or any(
+            post == post_id and (m := memberships.get((group, user_id))) is not None and m.active
+            for post, group in self._pairs("post_editor_group")
+        )
+
+
+class FakeGroups:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    async def get(self, group_id: uuid.UUID, *, for_update: bool = False) -> Group | None:
+        return self.db.current().rows["groups"].get(group_id)
+
+    async def add_if_absent(self, group: Group) -> None:
+        self.db.current().rows["groups"].setdefault(group.id, group)
+
+    async def save(self, group: Group) -> None:
+        self.db.current().rows["groups"][group.id] = group
+
+    async def membership(self, group_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
+        return self.db.current().rows["memberships"].get((group_id, user_id))
+
+    async def save_membership(self, membership: Membership) -> None:
+        self.db.current().rows["memberships"][membership.group_id, membership.user_id] = membership
+
+    async def end(self, group_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+        rows = self.db.current().rows
+        members = sorted(
+            user for (group, user), m in list(rows["memberships"].items()) if group == group_id and m.active
+        )
+        for pair in [pair for pair in rows["memberships"] if pair[0] == group_id]:
+            del rows["memberships"][pair]
+        posts = sorted(post for post, group in rows["post_editor_group"] if group == group_id)
+        for post in posts:
+            del rows["post_editor_group"][post, group_id]
+        return members, posts
 
 
 class FakeComments(FakeRepository[Comment]):
@@ -246,16 +332,27 @@ class FakeClock:
 
 
 class OwnerAuthorizer:
-    """The relationship rule of the model (owner may update and delete), with a call log; ``remote``
-    says whether use cases must treat it as a network service (ask before the transaction)."""
+    """The rules of domain.policy.GRANTS over the fake tables (the built-in authorizer's way), with a
+    call log; ``remote`` says whether use cases must treat it as a network service (ask before the
+    transaction). Without ``db``, only ownership counts."""
 
-    def __init__(self, *, remote: bool = False) -> None:
+    def __init__(self, db: FakeDatabase | None = None, *, remote: bool = False) -> None:
         self.remote = remote
+        self.db = db
         self.calls: list[tuple[uuid.UUID, Action, uuid.UUID]] = []
 
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:
         self.calls.append((principal.id, action, resource.id))
-        return resource.owner_id == principal.id
+        grants = GRANTS.get((kind_of(resource), action), frozenset())
+        if "owner" in grants and resource.owner_id == principal.id:
+            return True
+        if self.db is None:
+            return False
+        if "editor" in grants and isinstance(resource, Post):
+            return await FakeSharing(self.db).is_editor(resource.id, principal.id)
+        if "post_owner" in grants and isinstance(resource, Comment):
+            return await FakePosts(self.db).owner_of(resource.post_id) == principal.id
+        return False
 
 
 class Fakes:
@@ -265,7 +362,7 @@ class Fakes:
         self.db = FakeDatabase()
         self.uow = FakeUnitOfWorkFactory(self.db)
         self.clock = FakeClock()
-        self.authorizer = OwnerAuthorizer()
+        self.authorizer = OwnerAuthorizer(self.db)
         self.ports: dict[Any, Any] = {
             UnitOfWorkFactory: self.uow,
             Clock: self.clock,
@@ -276,6 +373,8 @@ class Fakes:
             CommentRepository: FakeComments(self.db),
             CommentReader: FakeReader(self.db, "comments"),
             ServiceContextRepository: FakeServiceContext(self.db),
+            SharingRepository: FakeSharing(self.db),
+            GroupRepository: FakeGroups(self.db),
         }
 
     def __getitem__[T](self, use_case: type[T]) -> T:

@@ -10,8 +10,12 @@ the right ``X-Keycloak-Signature`` is parsed at all. What is accepted:
   are read from it when the separate fields are absent), the realm in ``realmId``, and no user
   ``id`` in a CREATE's representation (it is in ``resourcePath``: ``users/<id>``).
 
-Only USER CREATE, UPDATE and DELETE become a ``UserEvent``; any other admin event, and login
-events (``type`` ``access.*``), are well-formed but not about a user's record: ``None``.
+USER CREATE, UPDATE and DELETE become a ``UserEvent``; GROUP CREATE, UPDATE and DELETE a
+``GroupEvent`` (path ``groups/<id>``, the group as representation except on DELETE);
+GROUP_MEMBERSHIP CREATE and DELETE a ``MembershipEvent`` (path ``users/<user id>/groups/<group
+id>``, the group as representation, as Keycloak's ``UserResource.joinGroup``/``removeMembership``
+send it). Any other admin event, and login events (``type`` ``access.*``), are well-formed but
+about none of these: ``None``.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import msgspec
 
 from domain.errors import BadSignature, DependencyUnavailable, InvalidInput
 from domain.model import user_id_from_subject
+from domain.sharing import GROUP_NAME_MAX_LENGTH, GROUP_PATH_MAX_LENGTH, GroupEvent, MembershipEvent
 from domain.users import UserEvent
 
 SIGNATURE_HEADER = "X-Keycloak-Signature"
 _OPERATIONS = frozenset({"CREATE", "UPDATE", "DELETE"})
 _USER_PATH = re.compile(r"users/([^/?#]+)")
+_GROUP_PATH = re.compile(r"groups/([^/?#]+)$")
+_MEMBERSHIP_PATH = re.compile(r"users/([^/?#]+)/groups/([^/?#]+)$")
 _ID_MAX_LENGTH = 255
 
 
@@ -44,7 +51,7 @@ class KeycloakEvents:
         """Takes a new KEYCLOAK_WEBHOOK_SECRET while running (configuration reload)."""
         self._secret = secret.encode() if secret else None
 
-    def read(self, body: bytes, signature: str | None) -> UserEvent | None:
+    def read(self, body: bytes, signature: str | None) -> UserEvent | GroupEvent | MembershipEvent | None:
         if self._secret is None:
             raise DependencyUnavailable(
                 "keycloak webhook", "the webhook is not configured: KEYCLOAK_WEBHOOK_SECRET is unset"
@@ -75,14 +82,22 @@ class _UserRepresentation(msgspec.Struct, rename="camel"):
     enabled: bool | msgspec.UnsetType = msgspec.UNSET
 
 
-def parse_admin_event(body: bytes) -> UserEvent | None:
-    """The user change an admin event announces; None when it is about something else."""
+class _GroupRepresentation(msgspec.Struct, rename="camel"):
+    id: str | None = None
+    name: Annotated[str, msgspec.Meta(max_length=GROUP_NAME_MAX_LENGTH)] | None = None
+    path: Annotated[str, msgspec.Meta(max_length=GROUP_PATH_MAX_LENGTH)] | None = None
+
+
+def parse_admin_event(body: bytes) -> UserEvent | GroupEvent | MembershipEvent | None:
+    """The user, group or membership change an admin event announces; None when it is about something else."""
     event = _decode(body)
     resource, operation = _kind(event)
     if resource is None and operation is None and event.type is not None and event.type.startswith("access."):
         return None  # a login or other user-session event: nothing to sync
     if resource is None:
         raise InvalidInput("resourceType", "required (or a Phase Two 'type' such as admin.USER-UPDATE)")
+    if resource in ("GROUP", "GROUP_MEMBERSHIP"):
+        return _group_event(event, resource, operation)
     if resource != "USER":
         return None
     if operation is None:
@@ -110,6 +125,53 @@ def parse_admin_event(body: bytes) -> UserEvent | None:
     )
 
 
+def _group_event(event: _AdminEvent, resource: str, operation: str | None) -> GroupEvent | MembershipEvent | None:
+    membership = resource == "GROUP_MEMBERSHIP"
+    if operation is None:
+        raise InvalidInput("operationType", f"required for a {resource} event")
+    if operation not in (("CREATE", "DELETE") if membership else _OPERATIONS):
+        return None
+    if event.time is None:
+        raise InvalidInput("time", "required: the event time (ms) orders deliveries")
+    group = _decode_representation(event.representation, _GroupRepresentation)
+    if group is None and (membership or operation != "DELETE"):
+        raise InvalidInput(
+            "representation", f"required for {resource} {operation} (turn on 'include representation' for admin events)"
+        )
+    path = event.resource_path or ""
+    matched = (_MEMBERSHIP_PATH if membership else _GROUP_PATH).search(path)
+    if membership and matched is None:
+        raise InvalidInput("resourcePath", "a GROUP_MEMBERSHIP event's path is users/<user id>/groups/<group id>")
+    from_path = matched.group(matched.lastindex or 1) if matched else None
+    from_representation = group.id if group is not None else None
+    if from_path and from_representation and from_path != from_representation:
+        raise InvalidInput("representation.id", "does not match the group id in resourcePath")
+    group_event = GroupEvent(
+        group_id=_group_id(from_representation or from_path),
+        time_ms=event.time,
+        name=group.name if group is not None else None,
+        path=group.path if group is not None else None,
+        deleted=not membership and operation == "DELETE",
+    )
+    if not membership:
+        return group_event
+    assert matched is not None
+    subject = matched.group(1)
+    if len(subject) > _ID_MAX_LENGTH:
+        raise InvalidInput("resourcePath", f"the user id is longer than {_ID_MAX_LENGTH} characters")
+    return MembershipEvent(user_id=user_id_from_subject(subject), group=group_event, joined=operation == "CREATE")
+
+
+def _group_id(value: str | None) -> uuid.UUID:
+    """Keycloak's group ids are UUIDs (it generates them; imports cannot choose another shape)."""
+    if not value:
+        raise InvalidInput("resourcePath", "names no group: expected groups/<id> (or representation.id)")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput("representation.id", "a Keycloak group id is a UUID") from None
+
+
 def _decode(body: bytes) -> _AdminEvent:
     try:
         return msgspec.json.decode(body, type=_AdminEvent)
@@ -135,12 +197,16 @@ def _kind(event: _AdminEvent) -> tuple[str | None, str | None]:
 
 
 def _representation(value: str | dict[str, Any] | None) -> _UserRepresentation | None:
+    return _decode_representation(value, _UserRepresentation)
+
+
+def _decode_representation[R](value: str | dict[str, Any] | None, shape: type[R]) -> R | None:
     if value is None:
         return None
     try:
         if isinstance(value, str):
-            return msgspec.json.decode(value, type=_UserRepresentation)
-        return msgspec.convert(value, _UserRepresentation)
+            return msgspec.json.decode(value, type=shape)
+        return msgspec.convert(value, shape)
     except msgspec.ValidationError as exc:
         raise _invalid("representation", exc) from None
     except msgspec.DecodeError as exc:

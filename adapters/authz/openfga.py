@@ -120,9 +120,10 @@ def _client_tuple(change: RelationChange) -> ClientTuple:
 class OpenFgaAuthorizer:
     """The ``Authorizer`` port over OpenFGA's check.
 
-    The owner tuple is sent as a contextual tuple, taken from the row the use case just loaded: a
-    post created a moment ago is editable by its owner at once, whether or not the relay has
-    delivered its tuple yet. Everything else (e.g. ``editor``) comes from the tuples in OpenFGA.
+    The owner tuple (and a comment's ``post``) is sent as a contextual tuple, taken from the row the
+    use case just loaded: a post created a moment ago is editable by its owner at once, whether or
+    not the relay has delivered its tuple yet. Everything else (``editor``, a group's ``member``, the
+    owner of a comment's post) comes from the tuples in OpenFGA, which the relay keeps in step.
     """
 
     remote = True  # a network call: asked before the write transaction opens (domain.ports.Authorizer)
@@ -133,11 +134,11 @@ class OpenFgaAuthorizer:
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:
         kind = "post" if isinstance(resource, Post) else "comment"
         owner = RelationChange.owner("write", resource.owner_id, kind, resource.id)
+        context = [_client_tuple(owner)]
+        if isinstance(resource, Comment):
+            context.append(_client_tuple(RelationChange.comment_post("write", resource.id, resource.post_id)))
         request = ClientCheckRequest(
-            user=f"user:{principal.id}",
-            relation=action,
-            object=owner.object,
-            contextual_tuples=[_client_tuple(owner)],
+            user=f"user:{principal.id}", relation=action, object=owner.object, contextual_tuples=context
         )
         try:
             response = await self._fga.bounded(self._fga.client.check(request))

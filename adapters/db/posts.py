@@ -15,8 +15,8 @@ from piccolo.table import Table
 
 from adapters.db.sql import Listing, Statement, fetch
 from adapters.db.users import UserTable
-from domain.listing import ListQuery, Page
-from domain.posts import Post
+from domain.listing import Page
+from domain.posts import Post, PostQuery
 
 
 class PostTable(Table, tablename="post"):
@@ -42,12 +42,29 @@ UPDATE = Statement(
     'UPDATE "post" SET "content" = $2, "updated_at" = $3, "version" = $4 WHERE "id" = $1 AND "version" = $5 '
     'RETURNING "id"'
 )
-DELETE = Statement('DELETE FROM "post" WHERE "id" = $1')  # its comments go with it: ON DELETE CASCADE
+DELETE = Statement('DELETE FROM "post" WHERE "id" = $1')  # its comments and shares go with it: ON DELETE CASCADE
+OWNER = Statement('SELECT "owner_id" FROM "post" WHERE "id" = $1')  # moderation: adapters/authz/builtin.py
+
+# The posts a user may edit (``editable_by``, {0}: the user id): owned, shared directly, or shared with a
+# group the user is an active member of (adapters/db/sharing.py). A semi-join on the ids the indexes
+# give (post_owner_id_created_at, post_editor_user, group_membership_user): its cost follows how many
+# posts the user may edit, not how many posts there are.
+EDITABLE_BY = (
+    '"id" IN (SELECT "id" FROM "post" WHERE "owner_id" = {0} '
+    'UNION SELECT "post_id" FROM "post_editor" WHERE "user_id" = {0} '
+    'UNION SELECT s."post_id" FROM "post_editor_group" AS s '
+    'JOIN "group_membership" AS m ON m."group_id" = s."group_id" WHERE m."user_id" = {0} AND m."active")'
+)
 
 LISTING = Listing(
     "post",
     '"id", "owner_id", "content", "created_at", "updated_at", "version"',
-    filters={"owner_id": '"owner_id" = {}', "from_date": '"created_at" >= {}', "to_date": '"created_at" <= {}'},
+    filters={
+        "owner_id": '"owner_id" = {}',
+        "from_date": '"created_at" >= {}',
+        "to_date": '"created_at" <= {}',
+        "editable_by": EDITABLE_BY,
+    },
     sort_columns=("created_at", "updated_at"),
     counted_by_triggers=True,
 )
@@ -73,10 +90,15 @@ class PiccoloPostRepository:
     async def delete(self, post_id: uuid.UUID) -> None:
         await fetch(self._engine, DELETE, post_id)
 
+    async def owner_of(self, post_id: uuid.UUID) -> uuid.UUID | None:
+        """For the built-in authorizer's moderation rule (adapters/authz/builtin.py)."""
+        rows = await fetch(self._engine, OWNER, post_id)
+        return rows[0][0] if rows else None
+
 
 class PiccoloPostReader:
     def __init__(self, engine: Engine) -> None:  # type: ignore[type-arg]
         self._engine = engine
 
-    async def list(self, query: ListQuery) -> Page[Post]:
+    async def list(self, query: PostQuery) -> Page[Post]:
         return await LISTING.page(self._engine, query, Post)

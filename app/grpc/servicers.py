@@ -23,6 +23,7 @@ from app.grpc.gen.blog.v1 import (
 from app.grpc.interceptors import caller
 from app.grpc.messages import comment_message, expected_versions, list_query, post_message, user_message, uuid_of
 from domain.comments import CommentQuery
+from domain.posts import PostQuery
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
 from domain.use_cases.users import GetCurrentUser, GetUser
@@ -43,7 +44,7 @@ class PostService(posts_pb2_grpc.PostServiceServicer):
         return posts_pb2.GetPostResponse(post=post_message(post))
 
     async def ListPosts(self, request: posts_pb2.ListPostsRequest, context: Context) -> posts_pb2.ListPostsResponse:
-        page = await self.list_posts(list_query(request))
+        page = await self.list_posts(list_query(request, PostQuery))
         return posts_pb2.ListPostsResponse(
             items=[post_message(post) for post in page.items], total=page.total, limit=page.limit, offset=page.offset
         )

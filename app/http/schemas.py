@@ -107,6 +107,13 @@ class CommentPage(msgspec.Struct, frozen=True):
     offset: int
 
 
+class EditorsOut(msgspec.Struct, frozen=True):
+    """Who a post is shared with; members of a group are editors through it."""
+
+    users: list[uuid.UUID]
+    groups: list[uuid.UUID]
+
+
 class MaintenanceIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     maintenance: bool
 

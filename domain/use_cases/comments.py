@@ -37,7 +37,12 @@ class CreateComment:
             await load(self.posts, "post", post_id, for_update=True)  # a concurrent delete cannot orphan it
             await register_writer(self.users, principal, self.clock)
             await self.comments.add(comment)
-            await uow.outbox.record([RelationChange.owner("write", comment.owner_id, "comment", comment.id)])
+            await uow.outbox.record(
+                [
+                    RelationChange.owner("write", comment.owner_id, "comment", comment.id),
+                    RelationChange.comment_post("write", comment.id, post_id),
+                ]
+            )
             await uow.commit()
         return comment
 
@@ -87,7 +92,7 @@ class UpdateComment:
 
 @dataclass(frozen=True, slots=True)
 class DeleteComment:
-    """The comment's owner (or an admin) deletes it, and its owner tuple."""
+    """The comment's owner, the owner of its post (moderation) or an admin deletes it, and its tuples."""
 
     uow: UnitOfWorkFactory
     comments: CommentRepository
@@ -102,5 +107,10 @@ class DeleteComment:
             await authorize_locked(self.authorizer, principal, "can_delete", comment)
             check_version("comment", comment, expected_versions)
             await self.comments.delete(comment_id)
-            await uow.outbox.record([RelationChange.owner("delete", comment.owner_id, "comment", comment.id)])
+            await uow.outbox.record(
+                [
+                    RelationChange.owner("delete", comment.owner_id, "comment", comment.id),
+                    RelationChange.comment_post("delete", comment.id, comment.post_id),
+                ]
+            )
             await uow.commit()

@@ -8,10 +8,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from domain.comments import CommentRepository
-from domain.listing import ListQuery, Page
+from domain.listing import Page
 from domain.model import Principal
 from domain.ports import Authorizer, Clock, RelationChange, UnitOfWorkFactory
-from domain.posts import Post, PostReader, PostRepository
+from domain.posts import Post, PostQuery, PostReader, PostRepository
+from domain.sharing import SharingRepository
 from domain.use_cases.steps import (
     authorize_before,
     authorize_locked,
@@ -52,13 +53,13 @@ class GetPost:
 class ListPosts:
     posts: PostReader
 
-    async def __call__(self, query: ListQuery) -> Page[Post]:
+    async def __call__(self, query: PostQuery) -> Page[Post]:
         return await self.posts.list(query)  # the page and its total in one statement: no unit of work
 
 
 @dataclass(frozen=True, slots=True)
 class UpdatePost:
-    """The owner (or an admin) changes the content; a stale expected version changes nothing."""
+    """The owner, an editor (or an admin) changes the content; a stale expected version changes nothing."""
 
     uow: UnitOfWorkFactory
     posts: PostRepository
@@ -81,11 +82,12 @@ class UpdatePost:
 
 @dataclass(frozen=True, slots=True)
 class DeletePost:
-    """The owner (or an admin) deletes the post, and with it its comments and their owner tuples."""
+    """The owner (or an admin) deletes the post, and with it its comments, its shares and their tuples."""
 
     uow: UnitOfWorkFactory
     posts: PostRepository
     comments: CommentRepository
+    sharing: SharingRepository
     authorizer: Authorizer
 
     async def __call__(
@@ -97,9 +99,19 @@ class DeletePost:
             await authorize_locked(self.authorizer, principal, "can_delete", post)
             check_version("post", post, expected_versions)
             comments = await self.comments.owners_on_post(post_id)
-            await self.posts.delete(post_id)  # its comments go with it (ON DELETE CASCADE)
+            editors = await self.sharing.editors(post_id)
+            await self.posts.delete(post_id)  # its comments and shares go with it (ON DELETE CASCADE)
             await uow.outbox.record(
                 [RelationChange.owner("delete", post.owner_id, "post", post.id)]
-                + [RelationChange.owner("delete", owner_id, "comment", comment_id) for comment_id, owner_id in comments]
+                + [RelationChange.editor("delete", post_id, user_id) for user_id in editors.users]
+                + [RelationChange.editor_group("delete", post_id, group_id) for group_id in editors.groups]
+                + [
+                    change
+                    for comment_id, owner_id in comments
+                    for change in (
+                        RelationChange.owner("delete", owner_id, "comment", comment_id),
+                        RelationChange.comment_post("delete", comment_id, post_id),
+                    )
+                ]
             )
             await uow.commit()

@@ -1,4 +1,4 @@
-"""Keeping the users table in step with the identity provider (Keycloak's webhook)."""
+"""Keeping users, groups and group memberships in step with the identity provider (Keycloak's webhook)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from domain.ports import Clock, UnitOfWorkFactory
+import msgspec
+
+from domain.ports import Clock, RelationChange, UnitOfWork, UnitOfWorkFactory
+from domain.sharing import Group, GroupEvent, GroupRepository, Membership, MembershipEvent
 from domain.users import User, UserEvent, UserEventSource, UserRepository
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,7 @@ class SyncUser:
 
     uow: UnitOfWorkFactory
     users: UserRepository
+    groups: GroupRepository
     clock: Clock
     events: UserEventSource
 
@@ -32,8 +36,12 @@ class SyncUser:
         event = self.events.read(body, signature)
         if event is None:
             return "ignored"
-        outcome = await self.apply(event)
-        log.info("user %s synced from an event of %d: %s", event.user_id, event.time_ms, outcome)
+        if isinstance(event, UserEvent):
+            outcome = await self.apply(event)
+            log.info("user %s synced from an event of %d: %s", event.user_id, event.time_ms, outcome)
+            return outcome
+        outcome = await SyncGroup(self.uow, self.groups).apply(event)
+        log.info("group %s synced from an event of %d: %s", _group_id(event), event.time_ms, outcome)
         return outcome
 
     async def apply(self, event: UserEvent) -> SyncOutcome:
@@ -54,3 +62,81 @@ class SyncUser:
                 await self.users.save(updated)
             await uow.commit()
         return "created" if created else "unchanged" if updated == stored else "updated"
+
+
+def _group_id(event: GroupEvent | MembershipEvent) -> object:
+    return event.group_id if isinstance(event, GroupEvent) else event.group.group_id
+
+
+@dataclass(frozen=True, slots=True)
+class SyncGroup:
+    """Apply a ``GROUP`` or ``GROUP_MEMBERSHIP`` event, ordered by its time like user events.
+
+    Every event about a group first locks the group's row (created from the event if absent), so
+    events about one group apply one at a time. A membership keeps the time of the last event
+    applied to it, and a deleted group stays as a tombstone: a late or repeated delivery changes
+    nothing. Each change that alters a relationship is written to the outbox with its row.
+    """
+
+    uow: UnitOfWorkFactory
+    groups: GroupRepository
+
+    async def apply(self, event: GroupEvent | MembershipEvent) -> SyncOutcome:
+        async with self.uow() as uow:
+            group_event = event if isinstance(event, GroupEvent) else event.group
+            created = await self.groups.get(group_event.group_id) is None
+            if created:
+                await self.groups.add_if_absent(_new_group(group_event))
+            group = await self.groups.get(group_event.group_id, for_update=True)
+            assert group is not None
+            if group.deleted:
+                return "stale"  # Keycloak never reuses a group id: nothing can follow its deletion
+            if isinstance(event, MembershipEvent):
+                outcome = await self._membership(uow, event)
+            else:
+                outcome = await self._group(uow, group, event)
+            await uow.commit()
+        return "created" if created and outcome != "stale" else outcome
+
+    async def _group(self, uow: UnitOfWork, group: Group, event: GroupEvent) -> SyncOutcome:
+        if event.time_ms < group.synced_at_ms:
+            return "stale"
+        if event.deleted:
+            members, posts = await self.groups.end(group.id)
+            await self.groups.save(msgspec.structs.replace(group, deleted=True, synced_at_ms=event.time_ms))
+            await uow.outbox.record(
+                [RelationChange.member("delete", group.id, user_id) for user_id in members]
+                + [RelationChange.editor_group("delete", post_id, group.id) for post_id in posts]
+            )
+            return "updated"
+        updated = msgspec.structs.replace(
+            group, name=event.name or group.name, path=event.path or group.path, synced_at_ms=event.time_ms
+        )
+        if updated != group:
+            await self.groups.save(updated)
+        return "unchanged" if (updated.name, updated.path) == (group.name, group.path) else "updated"
+
+    async def _membership(self, uow: UnitOfWork, event: MembershipEvent) -> SyncOutcome:
+        group_id = event.group.group_id
+        stored = await self.groups.membership(group_id, event.user_id)
+        if stored is not None and event.time_ms < stored.synced_at_ms:
+            return "stale"
+        await self.groups.save_membership(Membership(group_id, event.user_id, event.joined, event.time_ms))
+        if stored is not None and stored.active == event.joined:
+            return "unchanged"
+        if event.joined or stored is not None:  # leaving a group one was never in changes no tuple
+            await uow.outbox.record(
+                [RelationChange.member("write" if event.joined else "delete", group_id, event.user_id)]
+            )
+        return "created" if stored is None else "updated"
+
+
+def _new_group(event: GroupEvent) -> Group:
+    """The first record of a group: from its representation, or a bare one named by its id (a
+    deletion that overtook the creation leaves a tombstone all the same)."""
+    return Group(
+        id=event.group_id,
+        name=event.name or str(event.group_id),
+        path=event.path or "",
+        synced_at_ms=event.time_ms,
+    )

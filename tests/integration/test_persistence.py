@@ -15,8 +15,8 @@ from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from adapters.db.users import PiccoloUserRepository, UserTable
 from domain.comments import Comment
 from domain.errors import PreconditionFailed
-from domain.listing import ListQuery, SortField, SortOrder
-from domain.posts import Post
+from domain.listing import SortField, SortOrder
+from domain.posts import Post, PostQuery
 from domain.use_cases.posts import CreatePost, UpdatePost
 from domain.users import User
 from tests.fakes import principal
@@ -170,18 +170,18 @@ async def test_listing_filters_sort_order_paging_and_total(engine, uow, users, p
         await tx.commit()
     reader = PiccoloPostReader(engine)
 
-    default_order = await reader.list(ListQuery(owner_id=alice.id))
+    default_order = await reader.list(PostQuery(owner_id=alice.id))
     assert [p.content for p in default_order.items] == ["a0", "a1", "a2", "a3", "a4", "a5"]  # updated_at desc
     assert default_order.total == 6
 
     page = await reader.list(
-        ListQuery(owner_id=alice.id, sort_by=SortField.created_at, order=SortOrder.desc, limit=2, offset=2)
+        PostQuery(owner_id=alice.id, sort_by=SortField.created_at, order=SortOrder.desc, limit=2, offset=2)
     )
     assert [p.content for p in page.items] == ["a3", "a2"]
     assert page.total == 6
 
     window = await reader.list(
-        ListQuery(
+        PostQuery(
             from_date=T0 + timedelta(minutes=1),
             to_date=T0 + timedelta(minutes=3),
             sort_by=SortField.created_at,
@@ -191,7 +191,7 @@ async def test_listing_filters_sort_order_paging_and_total(engine, uow, users, p
     assert [p.content for p in window.items] == ["a1", "a2", "a3"]
     assert window.total == 3
 
-    beyond = await reader.list(ListQuery(offset=50))
+    beyond = await reader.list(PostQuery(offset=50))
     assert (beyond.items, beyond.total) == ([], 7)
 
 

@@ -63,3 +63,45 @@ def admin_event(
 
 def encode(event: dict[str, Any]) -> bytes:
     return json.dumps(event).encode()
+
+
+def group_event(
+    operation: str,
+    group_id: uuid.UUID | str,
+    time_ms: int,
+    *,
+    user_id: uuid.UUID | str | None = None,
+    name: str = "editors",
+    path: str | None = None,
+    phase_two: bool = False,
+) -> dict[str, Any]:
+    """A ``GROUP`` admin event (``user_id`` None; path ``groups/<id>``) or a ``GROUP_MEMBERSHIP`` one
+    (path ``users/<user>/groups/<group>``), shaped as Keycloak's GroupResource and UserResource
+    (joinGroup / removeMembership) send them: the full group representation, except on GROUP DELETE."""
+    resource_type = "GROUP" if user_id is None else "GROUP_MEMBERSHIP"
+    representation = {
+        "id": str(group_id),
+        "name": name,
+        "path": path or f"/{name}",
+        "subGroupCount": 0,
+        "subGroups": [],
+        "attributes": {},
+        "realmRoles": [],
+        "clientRoles": {},
+        "access": {"view": True, "manage": True, "manageMembership": True},
+    }
+    event: dict[str, Any] = {
+        "uid": str(uuid.uuid4()),
+        "time": time_ms,
+        "realmId": "demo",
+        "authDetails": {"realmId": "master", "clientId": "admin-cli", "userId": str(uuid.uuid4()), "ipAddress": "::1"},
+        "resourcePath": f"groups/{group_id}" if user_id is None else f"users/{user_id}/groups/{group_id}",
+        "details": {} if user_id is None else {"username": "bob", "email": "bob@example.com"},
+    }
+    if phase_two:
+        event["type"] = f"admin.{resource_type}-{operation}"
+    else:
+        event.update({"realmName": "demo", "resourceType": resource_type, "operationType": operation})
+    if not (resource_type == "GROUP" and operation == "DELETE"):
+        event["representation"] = json.dumps(representation)
+    return event

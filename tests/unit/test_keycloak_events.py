@@ -13,14 +13,16 @@ from hypothesis import strategies as st
 from adapters.auth.keycloak_events import KeycloakEvents, parse_admin_event
 from domain.errors import BadSignature, DependencyUnavailable, InvalidInput
 from domain.model import user_id_from_subject
+from domain.sharing import GroupEvent, MembershipEvent
 from domain.users import UserEvent
-from tests.support.keycloak_events import SECRET, admin_event, encode, sign
+from tests.support.keycloak_events import SECRET, admin_event, encode, group_event, sign
 
 USER = uuid.UUID("5b3f2c1e-0d4a-4b8e-9f1a-2c3d4e5f6a7b")
+GROUP = uuid.UUID("0e6c1d2a-7b3f-4c5d-8e9f-a1b2c3d4e5f6")
 source = KeycloakEvents(SECRET)
 
 
-def read(event: dict | bytes) -> UserEvent | None:
+def read(event: dict | bytes) -> UserEvent | GroupEvent | MembershipEvent | None:
     body = event if isinstance(event, bytes) else encode(event)
     return source.read(body, sign(body))
 
@@ -109,7 +111,10 @@ def test_the_id_is_the_same_user_id_a_token_subject_gives():
     "event",
     [
         pytest.param(admin_event("CREATE", USER, 1, resource_type="CLIENT"), id="another resource"),
-        pytest.param(admin_event("CREATE", USER, 1, resource_type="GROUP_MEMBERSHIP", phase_two=True), id="phase two"),
+        pytest.param(
+            admin_event("CREATE", USER, 1, resource_type="REALM_ROLE_MAPPING", phase_two=True), id="phase two"
+        ),
+        pytest.param(group_event("UPDATE", GROUP, 1, user_id=USER), id="membership UPDATE"),
         pytest.param(admin_event("ACTION", USER, 1), id="ACTION operation"),
         pytest.param(admin_event("ACTION", USER, 1, phase_two=True), id="phase two ACTION"),
         pytest.param({"type": "access.LOGIN", "realmId": "demo", "time": 1, "details": {}}, id="login event"),
@@ -249,3 +254,52 @@ def test_any_user_representation_round_trips_or_is_refused(fields, time_ms):
     assert event is not None
     assert (event.user_id, event.time_ms, event.username, event.enabled) == (USER, time_ms, username, enabled)
     assert event.email == (msgspec.UNSET if email is None else email or None)  # absent: unchanged; "": cleared
+
+
+# -- groups and memberships ------------------------------------------------------------------
+@pytest.mark.parametrize("phase_two", [False, True], ids=["contract shape", "phase two"])
+@pytest.mark.parametrize(("operation", "joined"), [("CREATE", True), ("DELETE", False)])
+def test_a_membership_event_names_the_user_and_the_group(operation, joined, phase_two):
+    event = read(
+        group_event(operation, GROUP, 7, user_id=USER, name="Editors", path="/staff/Editors", phase_two=phase_two)
+    )
+    assert event == MembershipEvent(
+        user_id=USER, group=GroupEvent(group_id=GROUP, time_ms=7, name="Editors", path="/staff/Editors"), joined=joined
+    )
+
+
+@pytest.mark.parametrize("phase_two", [False, True], ids=["contract shape", "phase two"])
+def test_group_events(phase_two):
+    assert read(group_event("CREATE", GROUP, 3, name="staff", phase_two=phase_two)) == GroupEvent(
+        group_id=GROUP, time_ms=3, name="staff", path="/staff"
+    )
+    assert read(group_event("DELETE", GROUP, 4, phase_two=phase_two)) == GroupEvent(
+        group_id=GROUP, time_ms=4, deleted=True
+    )
+
+
+def test_a_child_group_is_named_by_its_representation():
+    event = group_event("CREATE", GROUP, 3, name="child", path="/staff/child")
+    event["resourcePath"] = f"groups/{uuid.uuid4()}/children"
+    assert read(event) == GroupEvent(group_id=GROUP, time_ms=3, name="child", path="/staff/child")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"resourcePath": f"users/{USER}"}, "resourcePath"),
+        ({"resourcePath": f"users/{USER}/groups/{uuid.uuid4()}"}, "representation.id"),
+        ({"representation": None}, "representation"),
+        (
+            {"representation": json.dumps({"id": "not-a-uuid"}), "resourcePath": f"users/{USER}/groups/not-a-uuid"},
+            "representation.id",
+        ),
+        ({"time": None}, "time"),
+        ({"representation": json.dumps({"id": str(GROUP), "name": "x" * 256})}, "representation.name"),
+    ],
+)
+def test_a_malformed_membership_event_is_bad_input(change, field):
+    event = {k: v for k, v in {**group_event("CREATE", GROUP, 1, user_id=USER), **change}.items() if v is not None}
+    with pytest.raises(InvalidInput) as caught:
+        read(event)
+    assert caught.value.field == field

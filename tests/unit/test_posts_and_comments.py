@@ -13,9 +13,10 @@ from domain.model import CONTENT_MAX_LENGTH
 from domain.ports import Authorizer, RelationChange
 from domain.use_cases.comments import CreateComment, DeleteComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
+from domain.use_cases.sharing import ShareWithUser
 from tests.fakes import Fakes, OwnerAuthorizer, principal
 
-ALICE, BOB, ADMIN = principal("alice"), principal("bob"), principal("root", admin=True)
+ALICE, BOB, CAROL, ADMIN = principal("alice"), principal("bob"), principal("carol"), principal("root", admin=True)
 
 
 @pytest.fixture
@@ -132,17 +133,21 @@ async def test_stranger_cannot_update_or_delete_but_admin_can(fakes):
     assert len(fakes.authorizer.calls) == calls_before, "admins are decided from the token, not asked of the authorizer"
 
 
-async def test_deleting_a_post_takes_its_comments_and_their_tuples(fakes):
+async def test_deleting_a_post_takes_its_comments_its_shares_and_their_tuples(fakes):
     post = await fakes[CreatePost](ALICE, "post")
     comment = await fakes[CreateComment](BOB, post.id, "nice")
+    await fakes[ShareWithUser](ALICE, post.id, BOB.id)
     fakes.db.outbox.clear()
 
     await fakes[DeletePost](ALICE, post.id)
 
     assert fakes.db["comments"] == {}
+    assert fakes.db["post_editor"] == {}
     assert set(fakes.db.outbox) == {
         RelationChange("delete", f"user:{ALICE.id}", "owner", f"post:{post.id}"),
+        RelationChange("delete", f"user:{BOB.id}", "editor", f"post:{post.id}"),
         RelationChange("delete", f"user:{BOB.id}", "owner", f"comment:{comment.id}"),
+        RelationChange("delete", f"post:{post.id}", "post", f"comment:{comment.id}"),
     }
 
 
@@ -162,10 +167,26 @@ async def test_comment_owner_rules(fakes):
     updated = await fakes[UpdateComment](BOB, comment.id, "edited", expected_versions={1})
     assert updated.version == 2
 
-    with pytest.raises(Forbidden):
-        await fakes[DeleteComment](ALICE, comment.id)
+    with pytest.raises(Forbidden):  # a stranger
+        await fakes[DeleteComment](CAROL, comment.id)
     await fakes[DeleteComment](BOB, comment.id)
     assert fakes.db["comments"] == {}
+
+
+async def test_the_post_owner_may_delete_any_comment_on_it_but_not_edit_it(fakes):
+    post = await fakes[CreatePost](ALICE, "post")
+    comment = await fakes[CreateComment](BOB, post.id, "spam")
+    with pytest.raises(Forbidden):
+        await fakes[UpdateComment](ALICE, comment.id, "edited by alice")
+    fakes.db.outbox.clear()
+
+    await fakes[DeleteComment](ALICE, comment.id)
+
+    assert fakes.db["comments"] == {}
+    assert set(fakes.db.outbox) == {
+        RelationChange("delete", f"user:{BOB.id}", "owner", f"comment:{comment.id}"),
+        RelationChange("delete", f"post:{post.id}", "post", f"comment:{comment.id}"),
+    }
 
 
 async def test_a_failure_after_writes_leaves_nothing_behind(fakes):

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.http.auth import principal_of
 from app.http.conditional import etag, expected_versions
@@ -23,7 +23,12 @@ from app.http.controllers.listing import (
     list_query,
 )
 from app.http.schemas import ContentIn, PostOut, PostPage
+from domain.posts import PostQuery
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
+
+Editable = Annotated[
+    bool, QueryParameter(description="only the posts you may change: yours, and those shared with you (an admin: all)")
+]
 
 
 class PostController(Controller):
@@ -55,6 +60,7 @@ class PostController(Controller):
     @get("/", name="posts:list", summary="List posts", responses=problems(400))
     async def list(
         self,
+        request: Request[Any, Any, Any],
         list_posts: NamedDependency[ListPosts],
         owner_id: OwnerFilter = None,
         from_date: FromDate = None,
@@ -63,10 +69,16 @@ class PostController(Controller):
         order: Order = ORDER,
         limit: Limit = LIMIT,
         offset: Offset = 0,
+        editable: Editable = False,
     ) -> PostPage:
         """A page of posts, filtered by owner and creation time, newest change first by default.
-        `total` counts every post the filters match."""
-        page = await list_posts(list_query(owner_id, from_date, to_date, sort_by, order, limit, offset))
+        `total` counts every post the filters match. `editable=true`: only those you may change."""
+        caller = principal_of(request) if editable else None
+        editable_by = caller.id if caller is not None and not caller.is_admin else None
+        query = list_query(
+            owner_id, from_date, to_date, sort_by, order, limit, offset, PostQuery, editable_by=editable_by
+        )
+        page = await list_posts(query)
         return PostPage([PostOut.of(item) for item in page.items], page.total, page.limit, page.offset)
 
     @get(
@@ -85,7 +97,7 @@ class PostController(Controller):
     @patch(
         "/{post_id:str}",
         name="posts:update",
-        summary="Change a post's content (owner or admin)",
+        summary="Change a post's content (owner, editor or admin)",
         responses=problems(400, 403, 404, 412, 413, 415),
         response_headers=[ETAG],
     )
