@@ -21,8 +21,7 @@ from adapters.db.sql import fetch
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from adapters.db.users import PiccoloUserRepository
 from domain.comments import Comment
-from domain.listing import ListQuery
-from domain.posts import Post
+from domain.posts import Post, PostQuery
 from domain.users import User
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -93,7 +92,7 @@ async def test_the_total_follows_inserts_deletes_cascades_and_rollbacks(engine, 
         await tx.commit()
     assert await totals(engine) == (2, 1) == await counted(engine)
 
-    page = await PiccoloPostReader(engine).list(ListQuery(limit=1))
+    page = await PiccoloPostReader(engine).list(PostQuery(limit=1))
     assert (len(page.items), page.total) == (1, 2), "the listing's own statement reports the same total"
 
 

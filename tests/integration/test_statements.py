@@ -15,8 +15,8 @@ from adapters.db.service_context import PiccoloServiceContextRepository
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from adapters.db.users import PiccoloUserRepository
 from domain.comments import Comment, CommentQuery
-from domain.listing import ListQuery, SortField, SortOrder
-from domain.posts import Post
+from domain.listing import SortField, SortOrder
+from domain.posts import Post, PostQuery
 from domain.service_context import ServiceContext
 from domain.users import User
 
@@ -80,9 +80,9 @@ async def test_an_empty_first_page_counts_nothing_and_a_page_past_the_end_still_
         await PiccoloPostRepository(engine).add(Post(uuid.uuid4(), alice.id, "only", T0, T0))
         await tx.commit()
     reader = PiccoloPostReader(engine)
-    nobody = await reader.list(ListQuery(owner_id=uuid.uuid4()))
+    nobody = await reader.list(PostQuery(owner_id=uuid.uuid4()))
     assert (nobody.items, nobody.total) == ([], 0)
-    past_the_end = await reader.list(ListQuery(offset=5))
+    past_the_end = await reader.list(PostQuery(offset=5))
     assert (past_the_end.items, past_the_end.total) == ([], 1)
 
 

@@ -8,9 +8,10 @@ import pytest
 
 from domain.comments import CommentQuery
 from domain.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed
-from domain.listing import ListQuery, SortField, SortOrder
+from domain.listing import SortField, SortOrder
 from domain.model import CONTENT_MAX_LENGTH
 from domain.ports import Authorizer, RelationChange
+from domain.posts import PostQuery
 from domain.use_cases.comments import CreateComment, DeleteComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
 from domain.use_cases.sharing import ShareWithUser
@@ -211,17 +212,17 @@ async def test_listing_filters_sorts_and_pages(fakes):
     await create(BOB, "b0")
 
     page = await fakes[ListPosts](
-        ListQuery(owner_id=ALICE.id, sort_by=SortField.created_at, order=SortOrder.asc, limit=2, offset=1)
+        PostQuery(owner_id=ALICE.id, sort_by=SortField.created_at, order=SortOrder.asc, limit=2, offset=1)
     )
     assert [p.content for p in page.items] == ["a1", "a2"]
     assert (page.total, page.limit, page.offset) == (5, 2, 1)
 
     window = await fakes[ListPosts](
-        ListQuery(from_date=alice_posts[1].created_at, to_date=alice_posts[3].created_at, order=SortOrder.asc)
+        PostQuery(from_date=alice_posts[1].created_at, to_date=alice_posts[3].created_at, order=SortOrder.asc)
     )
     assert [p.content for p in window.items] == ["a1", "a2", "a3"], "both bounds are inclusive"
 
-    newest = await fakes[ListPosts](ListQuery(limit=1))
+    newest = await fakes[ListPosts](PostQuery(limit=1))
     assert newest.items[0].content == "b0"
     assert newest.total == 6
 
