@@ -99,12 +99,22 @@ class ClosedStructs(StructSchemaPlugin):
 
 
 TAGS = [
-    Tag(name="posts", description="Posts: anyone authenticated reads them, their owner (or an admin) changes them"),
-    Tag(name="comments", description="Comments on posts, owned like posts"),
+    Tag(
+        name="posts",
+        description="Posts: anyone authenticated reads them; their owner, their editors (or an admin) change them",
+    ),
+    Tag(
+        name="sharing",
+        description="A post's editors, users and Keycloak groups, changed by its owner (or an admin)",
+    ),
+    Tag(name="comments", description="Comments on posts, owned like posts; the post's owner may delete them"),
     # `just new-resource` adds a new resource's tag above this line.
     Tag(name="users", description="Users, created from tokens and kept in step with Keycloak"),
     Tag(name="service", description="Maintenance mode"),
-    Tag(name="authentication", description="The Keycloak webhook that keeps users in sync (signed, no token)"),
+    Tag(
+        name="authentication",
+        description="The Keycloak webhook that keeps users, groups and memberships in sync (signed, no token)",
+    ),
     Tag(name="health", description="Liveness and readiness probes (no token)"),
 ]
 
