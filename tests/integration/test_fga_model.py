@@ -82,37 +82,54 @@ def _relations(type_definition: dict[str, Any]) -> dict[str, Any]:
     return relations
 
 
-def test_transform_emits_the_three_types() -> None:
+def test_transform_emits_the_four_types() -> None:
     result = _fga("model", "transform", "--file", str(MODEL_FILE), "--output-format", "json")
     assert result.returncode == 0, _output(result)
 
     model = json.loads(result.stdout)
     assert model["schema_version"] == "1.1"
     types = {definition["type"]: definition for definition in model["type_definitions"]}
-    assert set(types) == {"user", "post", "comment"}
+    assert set(types) == {"user", "group", "post", "comment"}
 
     assert _relations(types["user"]) == {}
+    assert _relations(types["group"]) == {"member": {"this": {}}}
+
+    def union(*relations: str) -> dict[str, Any]:
+        return {"union": {"child": [{"computedUserset": {"relation": r}} for r in relations]}}
 
     post = _relations(types["post"])
-    assert set(post) == {"owner", "editor", "can_update", "can_delete"}
+    assert set(post) == {"owner", "editor", "can_update", "can_delete", "can_share", "can_list_editors"}
     assert post["owner"] == {"this": {}}
     assert post["editor"] == {"this": {}}
-    assert post["can_update"] == {
-        "union": {"child": [{"computedUserset": {"relation": "owner"}}, {"computedUserset": {"relation": "editor"}}]}
-    }
+    assert post["can_update"] == union("owner", "editor")
+    assert post["can_list_editors"] == union("owner", "editor")
     assert post["can_delete"] == {"computedUserset": {"relation": "owner"}}
+    assert post["can_share"] == {"computedUserset": {"relation": "owner"}}
 
     comment = _relations(types["comment"])
-    assert set(comment) == {"owner", "can_update", "can_delete"}
+    assert set(comment) == {"owner", "post", "can_update", "can_delete"}
     assert comment["owner"] == {"this": {}}
+    assert comment["post"] == {"this": {}}
     assert comment["can_update"] == {"computedUserset": {"relation": "owner"}}
-    assert comment["can_delete"] == {"computedUserset": {"relation": "owner"}}
+    assert comment["can_delete"] == {
+        "union": {
+            "child": [
+                {"computedUserset": {"relation": "owner"}},
+                {"tupleToUserset": {"tupleset": {"relation": "post"}, "computedUserset": {"relation": "owner"}}},
+            ]
+        }
+    }
 
     direct = {
-        (type_name, relation): [t["type"] for t in meta.get("directly_related_user_types", [])]
+        (type_name, relation): [
+            t["type"] + (f"#{t['relation']}" if t.get("relation") else "")
+            for t in meta.get("directly_related_user_types", [])
+        ]
         for type_name, definition in types.items()
         for relation, meta in (definition.get("metadata") or {}).get("relations", {}).items()
     }
+    assert direct[("group", "member")] == ["user"]
     assert direct[("post", "owner")] == ["user"]
-    assert direct[("post", "editor")] == ["user"]
+    assert direct[("post", "editor")] == ["user", "group#member"]
     assert direct[("comment", "owner")] == ["user"]
+    assert direct[("comment", "post")] == ["post"]
