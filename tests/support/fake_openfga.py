@@ -62,10 +62,34 @@ AUTHORIZATION_MODEL: Final[Mapping[str, Any]] = {
     "type_definitions": [
         {"type": "user"},
         {
-            "type": "post",
+            "metadata": {"relations": {"member": {"directly_related_user_types": [{"type": "user"}]}}},
+            "relations": {"member": {"this": {}}},
+            "type": "group",
+        },
+        {
+            "metadata": {
+                "relations": {
+                    "can_delete": {},
+                    "can_list_editors": {},
+                    "can_share": {},
+                    "can_update": {},
+                    "editor": {
+                        "directly_related_user_types": [{"type": "user"}, {"relation": "member", "type": "group"}]
+                    },
+                    "owner": {"directly_related_user_types": [{"type": "user"}]},
+                }
+            },
             "relations": {
-                "owner": {"this": {}},
-                "editor": {"this": {}},
+                "can_delete": {"computedUserset": {"relation": "owner"}},
+                "can_list_editors": {
+                    "union": {
+                        "child": [
+                            {"computedUserset": {"relation": "owner"}},
+                            {"computedUserset": {"relation": "editor"}},
+                        ]
+                    }
+                },
+                "can_share": {"computedUserset": {"relation": "owner"}},
                 "can_update": {
                     "union": {
                         "child": [
@@ -74,31 +98,39 @@ AUTHORIZATION_MODEL: Final[Mapping[str, Any]] = {
                         ]
                     }
                 },
-                "can_delete": {"computedUserset": {"relation": "owner"}},
+                "editor": {"this": {}},
+                "owner": {"this": {}},
             },
-            "metadata": {
-                "relations": {
-                    "owner": {"directly_related_user_types": [{"type": "user"}]},
-                    "editor": {"directly_related_user_types": [{"type": "user"}]},
-                    "can_update": {},
-                    "can_delete": {},
-                }
-            },
+            "type": "post",
         },
         {
-            "type": "comment",
-            "relations": {
-                "owner": {"this": {}},
-                "can_update": {"computedUserset": {"relation": "owner"}},
-                "can_delete": {"computedUserset": {"relation": "owner"}},
-            },
             "metadata": {
                 "relations": {
-                    "owner": {"directly_related_user_types": [{"type": "user"}]},
-                    "can_update": {},
                     "can_delete": {},
+                    "can_update": {},
+                    "owner": {"directly_related_user_types": [{"type": "user"}]},
+                    "post": {"directly_related_user_types": [{"type": "post"}]},
                 }
             },
+            "relations": {
+                "can_delete": {
+                    "union": {
+                        "child": [
+                            {"computedUserset": {"relation": "owner"}},
+                            {
+                                "tupleToUserset": {
+                                    "computedUserset": {"relation": "owner"},
+                                    "tupleset": {"relation": "post"},
+                                }
+                            },
+                        ]
+                    }
+                },
+                "can_update": {"computedUserset": {"relation": "owner"}},
+                "owner": {"this": {}},
+                "post": {"this": {}},
+            },
+            "type": "comment",
         },
     ],
 }
@@ -173,10 +205,12 @@ class _InvalidTuple(Exception):
 
 
 class AuthorizationModel:
-    """Evaluates an OpenFGA JSON model: ``this``, ``computedUserset``, union/intersection/difference.
+    """Evaluates an OpenFGA JSON model: ``this`` (with ``type#relation`` userset restrictions),
+    ``computedUserset``, ``tupleToUserset``, union/intersection/difference.
 
-    Anything else (tuple-to-userset, userset or wildcard type restrictions, conditions) is
-    refused at construction, so a richer model cannot be evaluated wrongly without notice.
+    Anything else (wildcard type restrictions, conditions) is refused at construction, so a richer
+    model cannot be evaluated wrongly without notice. The parity suite does not rely on this
+    evaluation: it asks the real engine (``fga model test``; tests/integration/test_permission_parity.py).
     """
 
     def __init__(self, definition: Mapping[str, Any]) -> None:
@@ -195,12 +229,14 @@ class AuthorizationModel:
                 self._require_supported(rewrite)
                 restrictions = (metadata.get(relation) or {}).get("directly_related_user_types") or []
                 for restriction in restrictions:
-                    if set(restriction) - {"type"}:
+                    if set(restriction) - {"type", "relation"}:
                         raise NotImplementedError(f"type restriction {restriction} on {type_name}#{relation}")
-                self.direct_types[(type_name, relation)] = frozenset(r["type"] for r in restrictions)
+                self.direct_types[(type_name, relation)] = frozenset(
+                    r["type"] + (f"#{r['relation']}" if r.get("relation") else "") for r in restrictions
+                )
 
     def _require_supported(self, rewrite: Mapping[str, Any]) -> None:
-        if "this" in rewrite or "computedUserset" in rewrite:
+        if "this" in rewrite or "computedUserset" in rewrite or "tupleToUserset" in rewrite:
             return
         if "union" in rewrite or "intersection" in rewrite:
             for child in (rewrite.get("union") or rewrite["intersection"])["child"]:
@@ -245,6 +281,8 @@ class AuthorizationModel:
         user_object, _, user_relation = user.partition("#")
         user_type = user_object.split(":", 1)[0]
         if user_relation:
+            if f"{user_type}#{user_relation}" in self.direct_types[(object_type, relation)]:
+                return
             raise _InvalidTuple(
                 f"'{user_type}#{user_relation}' is not an allowed type restriction for '{object_type}#{relation}'"
             )
@@ -281,9 +319,26 @@ class AuthorizationModel:
         depth: int,
     ) -> bool:
         if "this" in rewrite:
-            return (user, relation, object_) in tuples
+            if (user, relation, object_) in tuples:
+                return True
+            # A userset tuple (group:staff#member, editor, post:1): the user, if a member of it.
+            return any(
+                self._check(tuples, user, userset_relation, userset_object, depth + 1)
+                for stored_user, stored_relation, stored_object in tuples
+                if stored_relation == relation and stored_object == object_ and "#" in stored_user
+                for userset_object, _, userset_relation in [stored_user.partition("#")]
+            )
         if "computedUserset" in rewrite:
             return self._check(tuples, user, rewrite["computedUserset"]["relation"], object_, depth + 1)
+        if "tupleToUserset" in rewrite:
+            # "owner from post": the owner of each object that is this object's post.
+            tupleset = rewrite["tupleToUserset"]["tupleset"]["relation"]
+            computed = rewrite["tupleToUserset"]["computedUserset"]["relation"]
+            return any(
+                self._check(tuples, user, computed, parent, depth + 1)
+                for parent, stored_relation, stored_object in tuples
+                if stored_relation == tupleset and stored_object == object_
+            )
         if "union" in rewrite:
             return any(
                 self._rewrite(tuples, child, user, relation, object_, depth) for child in rewrite["union"]["child"]
