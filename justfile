@@ -119,7 +119,7 @@ config:
 relay:
     python -m app.cli relay
 
-# queue the owner tuple of every existing post and comment for OpenFGA (after turning OpenFGA on)
+# queue every relationship tuple the database holds (owners, comments' posts, shares, memberships) for OpenFGA (after turning OpenFGA on)
 backfill-permissions:
     python -m app.cli backfill-permissions
 

@@ -95,7 +95,9 @@ def cmd_backfill_permissions(settings: Settings, args: argparse.Namespace) -> in
 
     counts = asyncio.run(_with_database(settings, enqueue))
     print(
-        f"queued the owner tuples of {counts['post']:,} post(s) and {counts['comment']:,} comment(s); "
+        f"queued the owner tuples of {counts['post']:,} post(s) and {counts['comment']:,} comment(s), "
+        f"{counts['comment_post']:,} comment-post link(s), {counts['post_editor']:,} share(s) with users, "
+        f"{counts['post_editor_group']:,} with groups and {counts['group_membership']:,} group membership(s); "
         "the running service's relay delivers them (or run `just relay`)"
     )
     return 0
@@ -177,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run=cmd_relay
     )
     commands.add_parser(
-        "backfill-permissions", help="queue the owner tuple of every existing post and comment for OpenFGA"
+        "backfill-permissions",
+        help="queue every relationship tuple the database holds (owners, comments' posts, shares, memberships) for OpenFGA",
     ).set_defaults(run=cmd_backfill_permissions)
     commands.add_parser(
         "recount", help="reset the unfiltered listings' row counts from the tables (PostgreSQL)"

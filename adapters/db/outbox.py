@@ -53,15 +53,42 @@ _FIRST_PENDING_OF_ITS_OBJECT = WhereRaw(
 )
 _ERROR_TEXT_LIMIT = 1000
 
-# kind → (its count, the insert of an owner tuple per row): the backfill (fixed table names).
-_OWNERS = {
-    kind: (
-        f'SELECT COUNT(*) AS n FROM "{kind}"',  # noqa: S608
+# What the backfill queues, per name: the table, and each row's tuple (subject, relation, object) as
+# SQL expressions, with a condition. Fixed text (no input): the tuples the use cases record, for the
+# rows that exist (domain/ports.py: RelationChange).
+_BACKFILL: dict[str, tuple[str, str, str, str, str]] = {
+    "post": ("post", "'user:' || CAST(owner_id AS TEXT)", "owner", "'post:' || CAST(id AS TEXT)", "TRUE"),
+    "comment": ("comment", "'user:' || CAST(owner_id AS TEXT)", "owner", "'comment:' || CAST(id AS TEXT)", "TRUE"),
+    "comment_post": ("comment", "'post:' || CAST(post_id AS TEXT)", "post", "'comment:' || CAST(id AS TEXT)", "TRUE"),
+    "post_editor": (
+        "post_editor",
+        "'user:' || CAST(user_id AS TEXT)",
+        "editor",
+        "'post:' || CAST(post_id AS TEXT)",
+        "TRUE",
+    ),
+    "post_editor_group": (
+        "post_editor_group",
+        "'group:' || CAST(group_id AS TEXT) || '#member'",
+        "editor",
+        "'post:' || CAST(post_id AS TEXT)",
+        "TRUE",
+    ),
+    "group_membership": (
+        "group_membership",
+        "'user:' || CAST(user_id AS TEXT)",
+        "member",
+        "'group:' || CAST(group_id AS TEXT)",
+        "active",
+    ),
+}
+_BACKFILL_STATEMENTS = {
+    name: (
+        f'SELECT COUNT(*) AS n FROM "{table}" WHERE {where}',  # noqa: S608
         "INSERT INTO relation_outbox (op, subject, relation, object, created_at, next_attempt_at, attempts) "  # noqa: S608
-        f"SELECT 'write', 'user:' || CAST(owner_id AS TEXT), 'owner', '{kind}:' || CAST(id AS TEXT), {{}}, {{}}, 0 "
-        f'FROM "{kind}"',
+        f"SELECT 'write', {subject}, '{relation}', {object_}, {{}}, {{}}, 0 FROM \"{table}\" WHERE {where}",
     )
-    for kind in ("post", "comment")
+    for name, (table, subject, relation, object_, where) in _BACKFILL.items()
 }
 
 
@@ -174,16 +201,18 @@ class OutboxStore:
         return Backlog(pending=pending, oldest_created_at=oldest)
 
     async def enqueue_owners(self, now: datetime) -> dict[str, int]:
-        """Queue an owner tuple for every post and comment that exists, e.g. when OpenFGA is turned on
-        for a database that has content already; returns how many per kind. Delivering a tuple
-        OpenFGA already holds counts as delivered, so running this twice is harmless. On PostgreSQL
-        writers to the two tables wait for it (a SHARE lock): a post deleted meanwhile would
-        otherwise have its queued delete overtaken by the write queued here."""
+        """Queue every tuple the rows stand for: the owner of every post and comment, each comment's
+        post, each share (with a user or a group) and each active group membership, e.g. when
+        OpenFGA is turned on for a database that has content already; returns how many per kind.
+        Delivering a tuple OpenFGA already holds counts as delivered, so running this twice is
+        harmless. On PostgreSQL writers to those tables wait for it (a SHARE lock): a row deleted
+        meanwhile would otherwise have its queued delete overtaken by the write queued here."""
         counts: dict[str, int] = {}
         async with self._transaction():
             if isinstance(self._engine, PostgresEngine):
-                await self._engine.run_ddl('LOCK TABLE "post", "comment" IN SHARE MODE')
-            for kind, (count, enqueue) in _OWNERS.items():
+                tables = ", ".join(sorted({f'"{table}"' for table, *_ in _BACKFILL.values()}))
+                await self._engine.run_ddl(f"LOCK TABLE {tables} IN SHARE MODE")
+            for kind, (count, enqueue) in _BACKFILL_STATEMENTS.items():
                 counts[kind] = (await self._engine.run_querystring(QueryString(count)))[0]["n"]
                 await self._engine.run_querystring(QueryString(enqueue, now, now))
         return counts

@@ -87,36 +87,53 @@ def test_just_fga_model_prints_the_model_as_json():
     assert json.loads(result.stdout) == AUTHORIZATION_MODEL
 
 
-async def test_backfill_queues_every_owner_tuple_and_the_relay_delivers_them(engine, db_url, fga):
-    """Content written while permissions were built in (no outbox), then OpenFGA turned on."""
+async def test_backfill_queues_every_tuple_and_the_relay_delivers_them(engine, db_url, fga):
+    """Content, shares and memberships written while permissions were built in (no outbox), then
+    OpenFGA turned on."""
     from datetime import UTC, datetime
 
     from adapters.db.comments import PiccoloCommentRepository
     from adapters.db.posts import PiccoloPostRepository
+    from adapters.db.sharing import PiccoloGroupRepository, PiccoloSharingRepository
     from adapters.db.users import PiccoloUserRepository
     from domain.comments import Comment
     from domain.posts import Post
+    from domain.sharing import Group, Membership
     from domain.users import User
 
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     alice = User(uuid.uuid4(), "alice", None, None, True, t0, t0)
+    bob = User(uuid.uuid4(), "bob", None, None, True, t0, t0)
+    staff = Group(uuid.uuid4(), "staff", "/staff", 1)
     post = Post(id=uuid.uuid4(), owner_id=alice.id, content="p", created_at=t0, updated_at=t0)
     comment = Comment(id=uuid.uuid4(), post_id=post.id, owner_id=alice.id, content="c", created_at=t0, updated_at=t0)
     async with PiccoloUnitOfWorkFactory(engine)() as tx:  # the built-in authorizer's factory: no outbox
         await PiccoloUserRepository(engine).add_if_absent(alice)
         await PiccoloPostRepository(engine).add(post)
         await PiccoloCommentRepository(engine).add(comment)
+        await PiccoloUserRepository(engine).add_if_absent(bob)
+        groups, sharing = PiccoloGroupRepository(engine), PiccoloSharingRepository(engine)
+        await groups.save(staff)
+        await groups.save_membership(Membership(staff.id, bob.id, True, 1))
+        await groups.save_membership(Membership(staff.id, alice.id, False, 1))  # left: no tuple
+        await sharing.add_user(post.id, bob.id)
+        await sharing.add_group(post.id, staff.id)
         await tx.commit()
     env = {"DATABASE_URL": db_url, **openfga_env(fga)}
 
     backfill = run(sys.executable, "-m", "app.cli", "backfill-permissions", env=env)
     assert backfill.returncode == 0, backfill.stderr
-    assert "owner tuples of 1 post(s) and 1 comment(s)" in backfill.stdout
+    assert "owner tuples of 1 post(s) and 1 comment(s), 1 comment-post link(s)" in backfill.stdout
+    assert "1 share(s) with users, 1 with groups and 1 group membership(s)" in backfill.stdout
     relay = run(sys.executable, "-m", "app.cli", "relay", env=env)
     assert relay.returncode == 0, relay.stderr
     expected = {
         (f"user:{alice.id}", "owner", f"post:{post.id}"),
         (f"user:{alice.id}", "owner", f"comment:{comment.id}"),
+        (f"post:{post.id}", "post", f"comment:{comment.id}"),
+        (f"user:{bob.id}", "editor", f"post:{post.id}"),
+        (f"group:{staff.id}#member", "editor", f"post:{post.id}"),
+        (f"user:{bob.id}", "member", f"group:{staff.id}"),
     }
     assert fga.tuples == expected
 
