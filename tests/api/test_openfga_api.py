@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from app.main import create_app
 from tests.support.fake_openfga import STORE_ID, FakeOpenFGA, TupleKey
 from tests.support.http_stub import StubRequest, StubResponse
+from tests.support.keycloak_events import SECRET, encode, group_event, sign
 from tests.support.openfga import eventually, openfga_env
 
 PROBLEM = "application/problem+json"
@@ -48,6 +49,7 @@ async def app_client(engine: Any, make_container: Callable[..., Any], fga: Write
             OUTBOX_BACKOFF_BASE_SECONDS="0.05",
             OUTBOX_BACKOFF_MAX_SECONDS="0.2",
             OUTBOX_LEASE_SECONDS="5",
+            KEYCLOAK_WEBHOOK_SECRET=SECRET,
         )
     )
     async with AsyncTestClient(app=create_app(container)) as client:
@@ -119,7 +121,11 @@ async def test_deleting_a_post_deletes_its_and_its_comments_tuples(app_client, k
         "/v1/comments", json={"post_id": post["id"], "content": "nice"}, headers=keys.headers("bob")
     )
     assert comment.status_code == 201
-    both = {owner(keys, "alice", "post", post["id"]), owner(keys, "bob", "comment", comment.json()["id"])}
+    both = {
+        owner(keys, "alice", "post", post["id"]),
+        owner(keys, "bob", "comment", comment.json()["id"]),
+        (f"post:{post['id']}", "post", f"comment:{comment.json()['id']}"),
+    }
     await eventually(lambda: fga.tuples == both, "the post's and the comment's tuples")
 
     assert (await app_client.delete(f"/v1/posts/{post['id']}", headers=keys.headers("alice"))).status_code == 204
@@ -170,3 +176,55 @@ async def test_readiness_reports_the_backlog_and_stays_ready_while_openfga_is_do
         return (await app_client.get("/health/ready")).json()["outbox"]["pending"] == 0
 
     await eventually(drained, "the backlog to drain")
+
+
+async def deliver(client: Any, event: dict[str, Any]) -> None:
+    body = encode(event)
+    headers = {"Content-Type": "application/json", "X-Keycloak-Signature": sign(body)}
+    response = await client.post("/v1/authentication/webhook/events-synchronization", content=body, headers=headers)
+    assert response.status_code == 204, response.text
+
+
+async def test_shares_and_memberships_reach_openfga_through_the_outbox(app_client, keys, fga):
+    staff = "0e6c1d2a-7b3f-4c5d-8e9f-a1b2c3d4e5f6"
+    bob, carol = keys.user_id("bob"), keys.user_id("carol")
+    for name in ("bob", "carol"):
+        assert (await app_client.get("/v1/users/me", headers=keys.headers(name))).status_code == 200
+    post = await create_post(app_client, keys)
+    url = f"/v1/posts/{post['id']}"
+    await deliver(app_client, group_event("CREATE", staff, 10, user_id=bob))
+    assert (await app_client.put(f"{url}/editor-groups/{staff}", headers=keys.headers("alice"))).status_code == 204
+    assert (await app_client.put(f"{url}/editors/{carol}", headers=keys.headers("alice"))).status_code == 204
+    shared = {
+        (f"user:{bob}", "member", f"group:{staff}"),
+        (f"group:{staff}#member", "editor", f"post:{post['id']}"),
+        (f"user:{carol}", "editor", f"post:{post['id']}"),
+    }
+    await eventually(lambda: shared <= fga.tuples, "the membership and both shares")
+    for name in ("bob", "carol"):  # OpenFGA answers: through the group, and directly
+        patched = await app_client.patch(url, json={"content": f"by {name}"}, headers=keys.headers(name))
+        assert patched.status_code == 200, patched.text
+
+    await deliver(app_client, group_event("DELETE", staff, 20))  # the group is gone in Keycloak
+    of_the_group = shared - {shared_with_carol(carol, post)}
+    await eventually(lambda: not of_the_group & fga.tuples, "the group's membership and share deleted")
+    assert (await app_client.patch(url, json={"content": "x"}, headers=keys.headers("bob"))).status_code == 403
+    assert (await app_client.delete(f"{url}/editors/{carol}", headers=keys.headers("alice"))).status_code == 204
+    await eventually(lambda: shared_with_carol(carol, post) not in fga.tuples, "carol's share deleted")
+    assert (await app_client.patch(url, json={"content": "x"}, headers=keys.headers("carol"))).status_code == 403
+
+
+def shared_with_carol(carol: Any, post: dict[str, Any]) -> TupleKey:
+    return (f"user:{carol}", "editor", f"post:{post['id']}")
+
+
+async def test_the_post_owner_moderates_through_openfga(app_client, keys, fga):
+    post = await create_post(app_client, keys)
+    comment = await app_client.post(
+        "/v1/comments", json={"post_id": post["id"], "content": "spam"}, headers=keys.headers("bob")
+    )
+    await eventually(lambda: owner(keys, "alice", "post", post["id"]) in fga.tuples, "the post's owner tuple")
+    url = f"/v1/comments/{comment.json()['id']}"
+    assert (await app_client.patch(url, json={"content": "x"}, headers=keys.headers("alice"))).status_code == 403
+    assert (await app_client.delete(url, headers=keys.headers("carol"))).status_code == 403
+    assert (await app_client.delete(url, headers=keys.headers("alice"))).status_code == 204
