@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from adapters.db.posts import LISTING
+from adapters.db.posts import EDITABLE_BY, LISTING
 from adapters.db.sharing import IS_EDITOR
 from benchmarks import seed
 from benchmarks.bench import DEFAULT_SERVER
@@ -110,8 +110,8 @@ async def measure(server: str, posts: int) -> dict[str, object]:
             page = await connection.fetch(editable, caller, 20, 0)
             grouped_page = await connection.fetch(editable, grouped, 20, 0)
             # a post the caller may not edit: owned by another, shared with neither it nor its groups
-            not_editable = f'SELECT "id" FROM "post" WHERE NOT {LISTING.filters["editable_by"].format("$1")} LIMIT 1'
-            refused = await connection.fetchval(not_editable, caller)  # fixed text, no input
+            not_editable = f'SELECT "id" FROM "post" WHERE NOT {EDITABLE_BY[0].format("$1")} LIMIT 1'  # noqa: S608
+            refused = await connection.fetchval(not_editable, caller)
             plan = await connection.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {editable}", grouped, 20, 0)
             return {
                 "editable total": page[0][-1] if page else 0,

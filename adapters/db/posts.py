@@ -46,15 +46,19 @@ DELETE = Statement('DELETE FROM "post" WHERE "id" = $1')  # its comments and sha
 OWNER = Statement('SELECT "owner_id" FROM "post" WHERE "id" = $1')  # moderation: adapters/authz/builtin.py
 
 # The posts a user may edit (``editable_by``, {0}: the user id): owned, shared directly, or shared with a
-# group the user is an active member of (adapters/db/sharing.py). A semi-join on the ids the indexes
-# give (post_owner_id_created_at, post_editor_user, group_membership_user): its cost follows how many
-# posts the user may edit, not how many posts there are.
-EDITABLE_BY = (
-    '"id" IN (SELECT "id" FROM "post" WHERE "owner_id" = {0} '
+# group the user is an active member of (adapters/db/sharing.py). The set comes from the indexes
+# (post_owner_id_created_at, post_editor_user, group_membership_user then post_editor_group_group);
+# its posts are then read by primary key, so the cost follows how many posts the user may edit, not
+# how many there are. On PostgreSQL as an array (an InitPlan run once): with ``"id" IN (<the set>)``
+# the planner, which cannot know the set is small, hash-joined it with a scan of every post (95 ms
+# against 6.5 ms at 100,000 posts: benchmarks/README.md, "Sharing"). SQLite has no arrays.
+EDITABLE_SET = (
+    'SELECT "id" FROM "post" WHERE "owner_id" = {0} '
     'UNION SELECT "post_id" FROM "post_editor" WHERE "user_id" = {0} '
     'UNION SELECT s."post_id" FROM "post_editor_group" AS s '
-    'JOIN "group_membership" AS m ON m."group_id" = s."group_id" WHERE m."user_id" = {0} AND m."active")'
+    'JOIN "group_membership" AS m ON m."group_id" = s."group_id" WHERE m."user_id" = {0} AND m."active"'
 )
+EDITABLE_BY = (f'"id" = ANY(ARRAY({EDITABLE_SET}))', f'"id" IN ({EDITABLE_SET})')
 
 LISTING = Listing(
     "post",

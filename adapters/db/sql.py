@@ -100,7 +100,8 @@ class Listing:
     ORDER BY <sort field> <order>, "id" <order> LIMIT $m OFFSET $n``: the total rides in the page's
     statement as an uncorrelated subquery (run once per statement), over the same filters, whose
     values are the first placeholders. ``filters`` maps a query attribute to its condition, ``{}``
-    where the value goes; a filter whose value is None is left out. With ``counted_by_triggers``
+    where the value goes (``{0}`` where it goes more than once); a filter whose value is None is
+    left out. A condition given as a pair is ``(PostgreSQL's, SQLite's)``. With ``counted_by_triggers``
     the unfiltered total on PostgreSQL is the sum of the table's row-count deltas (migration "row
     counts", adapters/db/row_counts.py), which costs the same on any table size; otherwise, and on
     SQLite, ``COUNT(*)`` (through the listing indexes when filtered).
@@ -111,7 +112,7 @@ class Listing:
         table: str,
         columns: str,
         *,
-        filters: Mapping[str, str],
+        filters: Mapping[str, str | tuple[str, str]],
         sort_columns: Sequence[str],
         counted_by_triggers: bool = False,
     ) -> None:
@@ -143,24 +144,26 @@ class Listing:
         if statement is None:
             if sort_by not in self.sort_columns:
                 raise ValueError(f"{self.table} listings sort on {self.sort_columns}, not {sort_by!r}")
-            where = self._where(filters)
             direction = "ASC" if order is SortOrder.asc else "DESC"
             limit = len(filters) + 1
 
-            def page(total: str) -> str:
+            def page(total: str, where: str) -> str:
                 return (
                     f'SELECT {self.columns}, {total} AS total FROM "{self.table}"{where} '
                     f'ORDER BY "{sort_by}" {direction}, "id" {direction} LIMIT ${limit} OFFSET ${limit + 1}'
                 )
 
-            statement = self._pages[key] = Statement(page(self._total(filters)), sqlite=page(self._count(filters)))
+            statement = self._pages[key] = Statement(
+                page(self._total(filters), self._where(filters)),
+                sqlite=page(self._count(filters, sqlite=True), self._where(filters, sqlite=True)),
+            )
         return statement
 
     def count_statement(self, filters: tuple[str, ...]) -> Statement:
         statement = self._counts.get(filters)
         if statement is None:
             statement = self._counts[filters] = Statement(
-                f"SELECT {self._total(filters)}", sqlite=f"SELECT {self._count(filters)}"
+                f"SELECT {self._total(filters)}", sqlite=f"SELECT {self._count(filters, sqlite=True)}"
             )
         return statement
 
@@ -173,13 +176,19 @@ class Listing:
                 yield f"page: {where}; {sort_by} {order.value}", self.page_statement(filters, sort_by, order)
             yield f"count: {where}", self.count_statement(filters)
 
-    def _where(self, filters: tuple[str, ...]) -> str:
+    def _where(self, filters: tuple[str, ...], *, sqlite: bool = False) -> str:
         if not filters:
             return ""
-        return " WHERE " + " AND ".join(self.filters[name].format(f"${n}") for n, name in enumerate(filters, 1))
+        return " WHERE " + " AND ".join(
+            self._condition(name, sqlite).format(f"${n}") for n, name in enumerate(filters, 1)
+        )
 
-    def _count(self, filters: tuple[str, ...]) -> str:
-        return f'(SELECT COUNT(*) FROM "{self.table}"{self._where(filters)})'
+    def _condition(self, name: str, sqlite: bool) -> str:
+        condition = self.filters[name]
+        return condition if isinstance(condition, str) else condition[sqlite]
+
+    def _count(self, filters: tuple[str, ...], *, sqlite: bool = False) -> str:
+        return f'(SELECT COUNT(*) FROM "{self.table}"{self._where(filters, sqlite=sqlite)})'
 
     def _total(self, filters: tuple[str, ...]) -> str:
         if self.counted_by_triggers and not filters:
