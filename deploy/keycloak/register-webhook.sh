@@ -23,7 +23,7 @@
 #   KEYCLOAK_WEBHOOK_SECRET required (the app's KEYCLOAK_WEBHOOK_SECRET)
 #   WEBHOOK_URL             default http://app:8000/v1/authentication/webhook/events-synchronization
 #   WEBHOOK_EVENT_TYPES     comma-separated Phase Two event types (regular expressions allowed),
-#                           default admin.USER-CREATE,admin.USER-UPDATE,admin.USER-DELETE
+#                           default admin.USER-CREATE,admin.USER-UPDATE,admin.USER-DELETE,admin.GROUP_MEMBERSHIP-CREATE,admin.GROUP_MEMBERSHIP-DELETE,admin.GROUP-CREATE,admin.GROUP-UPDATE,admin.GROUP-DELETE
 set -eu
 
 KEYCLOAK_URL="${KEYCLOAK_URL:-http://keycloak:8080}"
@@ -33,7 +33,7 @@ ADMIN_USER="${KEYCLOAK_ADMIN:-admin}"
 : "${KEYCLOAK_ADMIN_PASSWORD:?KEYCLOAK_ADMIN_PASSWORD is required}"
 : "${KEYCLOAK_WEBHOOK_SECRET:?KEYCLOAK_WEBHOOK_SECRET is required}"
 WEBHOOK_URL="${WEBHOOK_URL:-http://app:8000/v1/authentication/webhook/events-synchronization}"
-EVENT_TYPES="${WEBHOOK_EVENT_TYPES:-admin.USER-CREATE,admin.USER-UPDATE,admin.USER-DELETE}"
+EVENT_TYPES="${WEBHOOK_EVENT_TYPES:-admin.USER-CREATE,admin.USER-UPDATE,admin.USER-DELETE,admin.GROUP_MEMBERSHIP-CREATE,admin.GROUP_MEMBERSHIP-DELETE,admin.GROUP-CREATE,admin.GROUP-UPDATE,admin.GROUP-DELETE}"
 
 log() { printf 'keycloak-webhook: %s\n' "$*" >&2; }
 

@@ -855,7 +855,11 @@ def test_register_webhook_configures_the_realm_and_upserts_one_webhook(serve: Ca
     assert webhook["url"] == url
     assert webhook["enabled"] is True
     assert webhook["secret"] == "first-secret"
-    assert set(webhook["eventTypes"]) == {"admin.USER-CREATE", "admin.USER-UPDATE", "admin.USER-DELETE"}
+    assert set(webhook["eventTypes"]) == {
+        *("admin.USER-CREATE", "admin.USER-UPDATE", "admin.USER-DELETE"),
+        *("admin.GROUP_MEMBERSHIP-CREATE", "admin.GROUP_MEMBERSHIP-DELETE"),
+        *("admin.GROUP-CREATE", "admin.GROUP-UPDATE", "admin.GROUP-DELETE"),
+    }
 
     second = _run_script(WEBHOOK_SCRIPT, {**env, "KEYCLOAK_WEBHOOK_SECRET": "rotated"}, tools)
     assert second.returncode == 0, second.stderr
