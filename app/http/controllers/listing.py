@@ -11,10 +11,7 @@ from litestar.openapi.spec.enums import OpenAPIFormat
 from litestar.params import QueryParameter
 
 from domain.errors import InvalidInput
-from domain.listing import ListQuery, SortField, SortOrder
-
-# The databases' OFFSET is a signed 64-bit integer; a larger value would be a driver error, not a 400.
-MAX_OFFSET = 2**63 - 1
+from domain.listing import MAX_OFFSET, ListQuery, SortField, SortOrder
 
 
 def _date_time(name: str, raw: str | None) -> datetime | None:
@@ -55,10 +52,24 @@ Order = Annotated[SortOrder, QueryParameter(description="sort direction")]
 Limit = Annotated[
     int, QueryParameter(ge=1, le=100, description="page size", schema_extra={"minimum": 1, "maximum": 100})
 ]
+# The cap is the domain's (ListQuery), whose 400 points to cursors; Litestar checks only the sign.
 Offset = Annotated[
-    int,
+    int | None,
     QueryParameter(
-        ge=0, le=MAX_OFFSET, description="items to skip", schema_extra={"minimum": 0, "maximum": MAX_OFFSET}
+        ge=0,
+        description=f"items to skip, at most {MAX_OFFSET:,}; deeper, follow `next_cursor`",
+        schema_extra={"one_of": None, "type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        description=(
+            "the `next_cursor` of the page before, as it came: the next page of the same listing (same filters "
+            "and order), costing the same at any depth; not with `offset`"
+        ),
+        max_length=200,
+        schema_extra={"one_of": None, "type": "string"},
     ),
 ]
 
@@ -73,7 +84,8 @@ def list_query[Q: ListQuery](
     sort_by: SortField,
     order: SortOrder,
     limit: int,
-    offset: int,
+    offset: int | None,
+    cursor: str | None,
     query: type[Q] = ListQuery,  # type: ignore[assignment]
     **filters: object,
 ) -> Q:
@@ -90,5 +102,6 @@ def list_query[Q: ListQuery](
         order=order,
         limit=limit,
         offset=offset,
+        cursor=cursor,
         **filters,
     )
