@@ -19,7 +19,7 @@ import base64
 import binascii
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -75,9 +75,13 @@ _CHECK_BYTES = 8
 
 
 class _Cursor(msgspec.Struct, array_like=True, frozen=True):
-    after: datetime  # the sort value of the last row of the page before
+    after: int  # the sort value of the last row of the page before, in µs since 1970 (both engines' precision)
     id: uuid.UUID  # and its id, which breaks ties between equal sort values
     check: bytes
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 _encode = msgspec.msgpack.Encoder(uuid_format="bytes").encode
@@ -92,7 +96,7 @@ def _check(listing: str, query: ListQuery, after: datetime, row_id: uuid.UUID) -
 
 def cursor_after(listing: str, query: ListQuery, after: datetime, row_id: uuid.UUID) -> str:
     """The cursor of the page that follows the row (``after``, ``row_id``) in ``listing`` under ``query``."""
-    token = _encode(_Cursor(after, row_id, _check(listing, query, after, row_id)))
+    token = _encode(_Cursor((after - _EPOCH) // _MICROSECOND, row_id, _check(listing, query, after, row_id)))
     return base64.urlsafe_b64encode(token).rstrip(b"=").decode("ascii")
 
 
@@ -104,10 +108,11 @@ def cursor_position(listing: str, query: ListQuery) -> tuple[datetime, uuid.UUID
     try:
         raw = query.cursor.encode("ascii")
         cursor = _decode(base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4)))
-    except (UnicodeEncodeError, binascii.Error, ValueError, msgspec.DecodeError):
+        after = _EPOCH + cursor.after * _MICROSECOND
+    except (UnicodeEncodeError, binascii.Error, ValueError, OverflowError, msgspec.DecodeError):
         raise InvalidInput("cursor", "is not a cursor this service made: pass a page's next_cursor as it is") from None
-    if cursor.check != _check(listing, query, cursor.after, cursor.id):
+    if cursor.check != _check(listing, query, after, cursor.id):
         raise InvalidInput(
             "cursor", "belongs to another listing, other filters or another order: page on with the same query"
         ) from None
-    return cursor.after, cursor.id
+    return after, cursor.id
