@@ -5,7 +5,7 @@ A fresh database (migrated; the posts made by one INSERT ... SELECT over generat
 posts per timestamp so that the tie-break by id is exercised; then VACUUM ANALYZE). For each sort
 field and depth: the page statement the listing sends (page and total in one round trip, 20 rows
 + 1), once with OFFSET depth and once after the cursor of the row before it (keyset), each timed
-over ``--calls`` calls after a warm-up, with the buffers one call touches (EXPLAIN ANALYZE, BUFFERS).
+(median) over ``--calls`` calls after a warm-up, with the buffers one call touches (EXPLAIN ANALYZE, BUFFERS).
 Unfiltered, as the first page of the API is: a filter's total is a COUNT(*) over its rows, the same
 at any depth (docs/performance.md).
 """
@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import time
 from typing import Any
 
@@ -41,15 +42,17 @@ FROM generate_series(1, $2) AS i
 
 
 async def _timed(connection: asyncpg.Connection, sql: str, args: tuple[Any, ...], calls: int) -> tuple[float, int]:
-    """Milliseconds per call, and the shared buffers one call touches."""
+    """The median milliseconds of a call (a load spike on a shared machine moves the mean, not the
+    median), and the shared buffers one call touches."""
     for _ in range(3):
         await connection.fetch(sql, *args)
-    started = time.perf_counter()
+    times = []
     for _ in range(calls):
+        started = time.perf_counter()
         await connection.fetch(sql, *args)
-    elapsed = (time.perf_counter() - started) / calls * 1000
+        times.append((time.perf_counter() - started) * 1000)
     plan = json.loads(await connection.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args))[0]["Plan"]
-    return elapsed, plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+    return statistics.median(times), plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
 
 
 async def measure(server: str, posts: int, depths: list[int], calls: int) -> list[dict[str, Any]]:
