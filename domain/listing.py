@@ -18,7 +18,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import operator
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -88,10 +90,15 @@ _encode = msgspec.msgpack.Encoder(uuid_format="bytes").encode
 _decode = msgspec.msgpack.Decoder(_Cursor).decode
 
 
+_scopes: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
 def _check(listing: str, query: ListQuery, after: datetime, row_id: uuid.UUID) -> bytes:
-    scope: list[Any] = [listing, after, row_id]
-    scope += [getattr(query, name) for name in query.__struct_fields__ if name not in _PAGING]
-    return hashlib.blake2b(_encode(scope), digest_size=_CHECK_BYTES).digest()
+    scope = _scopes.get(type(query))
+    if scope is None:  # once per query type: the names of its filters and order
+        names = [name for name in query.__struct_fields__ if name not in _PAGING]
+        scope = _scopes[type(query)] = operator.attrgetter(*names)
+    return hashlib.blake2b(_encode((listing, after, row_id, scope(query))), digest_size=_CHECK_BYTES).digest()
 
 
 def cursor_after(listing: str, query: ListQuery, after: datetime, row_id: uuid.UUID) -> str:
