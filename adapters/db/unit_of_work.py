@@ -87,7 +87,7 @@ class PiccoloUnitOfWork:
     async def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("commit() outside the unit of work's block")
-        await self._tx.commit()  # type: ignore[no-untyped-call]
+        await self._tx.commit()
         self._committed = True
         if isinstance(self.outbox, _RecordingOutbox) and self.outbox.recorded:
             self._factory.on_outbox_commit()  # type: ignore[misc]

@@ -50,7 +50,9 @@ def production_like(fga: FakeOpenFGA, **extra: str) -> dict[str, str]:
         "DB_POOL_MIN": "2",
         "DB_POOL_MAX": "20",
         "DB_REQUEST_TIMEOUT_MS": str(BUDGET_MS),
-        **openfga_env(fga, OUTBOX_POLL_SECONDS="0.2", OUTBOX_BACKOFF_BASE_SECONDS="0.1", OUTBOX_BACKOFF_MAX_SECONDS="0.5"),
+        **openfga_env(
+            fga, OUTBOX_POLL_SECONDS="0.2", OUTBOX_BACKOFF_BASE_SECONDS="0.1", OUTBOX_BACKOFF_MAX_SECONDS="0.5"
+        ),
         **extra,
     }
 
@@ -125,7 +127,7 @@ async def test_a_frozen_database_answers_503_within_the_budget_everywhere_and_re
                         assert_unavailable(response)
             finally:
                 pg_cluster.thaw()
-            print("time to 503 with a frozen database:", timings)  # noqa: T201 - the figures of docs/reliability.md
+            print("time to 503 with a frozen database:", timings)
             slow = {name: took for name, (_, took) in timings.items() if took > BUDGET_MS / 1000 + MARGIN_SECONDS}
             assert not slow, f"answered after more than the budget + {MARGIN_SECONDS}s: {slow}"
 
