@@ -159,6 +159,14 @@ async def test_editable_lists_what_the_caller_may_patch_and_counts_it(api, keys)
     assert page["total"] == 3
     rest = (await api.get("/v1/posts?editable=true&limit=2&offset=2", headers=keys.headers("bob"))).json()
     assert {p["id"] for p in page["items"] + rest["items"]} == {own, direct, via_group}
+    after = await api.get(f"/v1/posts?editable=true&limit=2&cursor={page['next_cursor']}", headers=keys.headers("bob"))
+    assert [p["id"] for p in after.json()["items"]] == [p["id"] for p in rest["items"]]
+    assert after.json()["next_cursor"] is None
+    # a cursor is bound to its filters: another caller's editable listing refuses it
+    assert_problem(
+        await api.get(f"/v1/posts?editable=true&limit=2&cursor={page['next_cursor']}", headers=keys.headers("carol")),
+        400,
+    )
     for listed in page["items"] + rest["items"]:
         assert await patch(api, keys, listed["id"], "bob") == 200
 

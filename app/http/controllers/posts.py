@@ -13,6 +13,7 @@ from app.http.controllers.listing import (
     LIMIT,
     ORDER,
     SORT_BY,
+    Cursor,
     FromDate,
     Limit,
     Offset,
@@ -68,7 +69,8 @@ class PostController(Controller):
         sort_by: SortBy = SORT_BY,
         order: Order = ORDER,
         limit: Limit = LIMIT,
-        offset: Offset = 0,
+        offset: Offset = None,
+        cursor: Cursor = None,
         editable: Editable = False,
     ) -> PostPage:
         """A page of posts, filtered by owner and creation time, newest change first by default.
@@ -76,10 +78,12 @@ class PostController(Controller):
         caller = principal_of(request) if editable else None
         editable_by = caller.id if caller is not None and not caller.is_admin else None
         query = list_query(
-            owner_id, from_date, to_date, sort_by, order, limit, offset, PostQuery, editable_by=editable_by
+            owner_id, from_date, to_date, sort_by, order, limit, offset, cursor, PostQuery, editable_by=editable_by
         )
         page = await list_posts(query)
-        return PostPage([PostOut.of(item) for item in page.items], page.total, page.limit, page.offset)
+        return PostPage(
+            [PostOut.of(item) for item in page.items], page.total, page.limit, page.offset, page.next_cursor
+        )
 
     @get(
         "/{post_id:str}",
