@@ -31,8 +31,9 @@ from adapters.auth.keys import DEV_ISSUER
 from adapters.db import comments, posts, users
 from app.http.schemas import CommentOut, CommentPage, ContentIn, PostOut, PostPage
 from domain.comments import CommentQuery
-from domain.listing import ListQuery, SortField, SortOrder, cursor_after
+from domain.listing import SortField, SortOrder, cursor_after
 from domain.model import CONTENT_MAX_LENGTH
+from domain.posts import PostQuery
 
 
 class HttpError(Exception):
@@ -108,7 +109,7 @@ class Ceiling:
         total = rows[0][-1] if rows else 0 if offset == 0 else await self.pool.fetchval(_POST_COUNT)
         after = None
         if len(rows) > limit:
-            after = cursor_after("post", ListQuery(limit=limit), rows[limit - 1]["updated_at"], rows[limit - 1]["id"])
+            after = cursor_after("post", PostQuery(limit=limit), rows[limit - 1]["updated_at"], rows[limit - 1]["id"])
         items = [PostOut(*row[:-1]) for row in rows[:limit]]
         return 200, _encode(PostPage(items, total, limit, offset, after)), []
 

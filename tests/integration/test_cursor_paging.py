@@ -18,8 +18,8 @@ from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from adapters.db.users import PiccoloUserRepository
 from domain.comments import Comment, CommentQuery
 from domain.errors import InvalidInput
-from domain.listing import ListQuery, SortField, SortOrder
-from domain.posts import Post
+from domain.listing import SortField, SortOrder
+from domain.posts import Post, PostQuery
 from domain.users import User
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -87,52 +87,52 @@ async def test_walking_by_cursor_serves_each_row_once_in_order_for_every_variant
 async def test_post_pages_by_cursor_match_one_big_page_and_carry_the_total(engine, stored):
     reader = PiccoloPostReader(engine)
     for sort_by, order in itertools.product(SortField, SortOrder):
-        everything = await reader.list(ListQuery(sort_by=sort_by, order=order, limit=100))
+        everything = await reader.list(PostQuery(sort_by=sort_by, order=order, limit=100))
         assert everything.next_cursor is None
-        first = await reader.list(ListQuery(sort_by=sort_by, order=order, limit=2))
-        second = await reader.list(ListQuery(sort_by=sort_by, order=order, limit=2, cursor=first.next_cursor))
+        first = await reader.list(PostQuery(sort_by=sort_by, order=order, limit=2))
+        second = await reader.list(PostQuery(sort_by=sort_by, order=order, limit=2, cursor=first.next_cursor))
         assert (second.total, second.offset, second.limit) == (5, 0, 2)
         assert first.items + second.items == everything.items[:4]
-        assert await walk(reader, ListQuery(sort_by=sort_by, order=order, limit=2)) == everything.items
+        assert await walk(reader, PostQuery(sort_by=sort_by, order=order, limit=2)) == everything.items
 
 
 async def test_a_page_by_offset_gives_the_cursor_of_the_page_after_it(engine, stored):
     reader = PiccoloPostReader(engine)
-    by_offset = await reader.list(ListQuery(limit=2, offset=2))
-    after = await reader.list(ListQuery(limit=2, cursor=by_offset.next_cursor))
-    assert after.items == (await reader.list(ListQuery(limit=2, offset=4))).items
+    by_offset = await reader.list(PostQuery(limit=2, offset=2))
+    after = await reader.list(PostQuery(limit=2, cursor=by_offset.next_cursor))
+    assert after.items == (await reader.list(PostQuery(limit=2, offset=4))).items
     assert after.next_cursor is None  # 5 posts: the last page
-    exact = await reader.list(ListQuery(limit=5))
+    exact = await reader.list(PostQuery(limit=5))
     assert (len(exact.items), exact.next_cursor) == (5, None)  # a full last page has no next page
 
 
 async def test_a_cursor_still_continues_after_its_row_is_deleted(engine, stored):
     reader = PiccoloPostReader(engine)
-    first = await reader.list(ListQuery(sort_by=SortField.created_at, limit=2))
+    first = await reader.list(PostQuery(sort_by=SortField.created_at, limit=2))
     async with PiccoloUnitOfWorkFactory(engine)() as tx:
         await PiccoloPostRepository(engine).delete(first.items[-1].id)
         await tx.commit()
-    rest = await reader.list(ListQuery(sort_by=SortField.created_at, limit=10, cursor=first.next_cursor))
-    everything = await reader.list(ListQuery(sort_by=SortField.created_at, limit=10))
+    rest = await reader.list(PostQuery(sort_by=SortField.created_at, limit=10, cursor=first.next_cursor))
+    everything = await reader.list(PostQuery(sort_by=SortField.created_at, limit=10))
     assert rest.items == everything.items[1:]
     assert rest.total == 4
 
 
 async def test_a_cursor_is_refused_on_another_listing_with_other_filters_or_order(engine, stored):
     posts, comments = PiccoloPostReader(engine), PiccoloCommentReader(engine)
-    of_posts = (await posts.list(ListQuery(limit=1))).next_cursor
+    of_posts = (await posts.list(PostQuery(limit=1))).next_cursor
     of_comments = (await comments.list(CommentQuery(limit=1))).next_cursor
     refused = [
         (comments, CommentQuery(cursor=of_posts)),
-        (posts, ListQuery(cursor=of_comments)),
-        (posts, ListQuery(cursor=of_posts, owner_id=stored["alice"].id)),
-        (posts, ListQuery(cursor=of_posts, order=SortOrder.asc)),
-        (posts, ListQuery(cursor=of_posts, sort_by=SortField.created_at)),
-        (posts, ListQuery(cursor=of_posts[:-3] + ("A" if of_posts[-3] != "A" else "B") + of_posts[-2:])),
-        (posts, ListQuery(cursor="not a cursor")),
+        (posts, PostQuery(cursor=of_comments)),
+        (posts, PostQuery(cursor=of_posts, owner_id=stored["alice"].id)),
+        (posts, PostQuery(cursor=of_posts, order=SortOrder.asc)),
+        (posts, PostQuery(cursor=of_posts, sort_by=SortField.created_at)),
+        (posts, PostQuery(cursor=of_posts[:-3] + ("A" if of_posts[-3] != "A" else "B") + of_posts[-2:])),
+        (posts, PostQuery(cursor="not a cursor")),
     ]
     for reader, query in refused:
         with pytest.raises(InvalidInput) as refusal:
             await reader.list(query)
         assert refusal.value.field == "cursor"
-    assert (await posts.list(ListQuery(cursor=of_posts, limit=7))).items  # another limit is the same listing
+    assert (await posts.list(PostQuery(cursor=of_posts, limit=7))).items  # another limit is the same listing
