@@ -106,7 +106,9 @@ async def test_comments_are_created_once_and_a_refused_create_keeps_no_key(clien
 async def test_a_key_used_on_posts_is_refused_on_comments(client, keys):
     post = (await client.post("/v1/posts", json={"content": "post"}, headers=keyed(keys, "k-1"))).json()
 
-    comment = await client.post("/v1/comments", json={"post_id": post["id"], "content": "x"}, headers=keyed(keys, "k-1"))
+    comment = await client.post(
+        "/v1/comments", json={"post_id": post["id"], "content": "x"}, headers=keyed(keys, "k-1")
+    )
 
     assert_problem(comment, 422)
 
