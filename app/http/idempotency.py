@@ -1,9 +1,8 @@
 """`Idempotency-Key` on the creates: the header, the request's fingerprint, and the answer kept for retries.
 
 The rule (a retry gets the first answer and creates nothing) is the use case's (domain/idempotency.py,
-``replay`` and ``keep_answer`` in domain/use_cases/steps.py). What the edge adds: the header's
-parameter (1–255 printable ASCII, else a 400 before any code of ours runs), the fingerprint of the
-request (its method, route and body bytes), and the answer as bytes: the response is rendered once,
+``replay`` and ``keep_answer`` in domain/use_cases/steps.py). What the edge adds: the header (1–255
+printable ASCII, else a 400) and its place in the OpenAPI document, the fingerprint of the request (its method, route and body bytes), and the answer as bytes: the response is rendered once,
 kept with the key in the create's unit of work, and the first client and every retry get those same
 bytes. A create without the header takes none of this: no body hash, no extra statement.
 """
@@ -12,29 +11,55 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.params import HeaderParameter
+from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
+from litestar.types import Scope
 
+from domain.errors import InvalidInput
 from domain.idempotency import Answer, Idempotent
 
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        required=False,
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x20-\x7E]+$",
-        description=(
-            "Makes a retry safe: a unique value of yours (e.g. a UUID), 1–255 printable ASCII characters. "
-            "Repeating the request with the same key and the same body within 24 hours answers what the "
-            "first request was answered (status, body, Location, ETag) and creates nothing; the same key "
-            "with another body is a 422, and a repeat while the first request still runs a 409"
-        ),
-    ),
-]
+HEADER = "Idempotency-Key"
+_NAME = HEADER.lower().encode()
+_LONGEST = 255
+_PRINTABLE = frozenset(range(0x20, 0x7F))  # printable ASCII, the space included
+_MALFORMED = f"must be 1–{_LONGEST} printable ASCII characters, sent once"
+
+
+def idempotency_key(scope: Scope) -> str | None:
+    """The request's ``Idempotency-Key``, or None; a malformed one (or two) is bad input (400). Read
+    straight from the ASGI scope, as the bearer token is (app/http/auth.py), rather than declared as
+    a handler parameter: Litestar would parse and validate headers on every create for a header most
+    creates do not send (``IdempotentCreate`` documents it instead)."""
+    found: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == _NAME:
+            if found is not None or not 0 < len(value) <= _LONGEST or not _PRINTABLE.issuperset(value):
+                raise InvalidInput(HEADER, _MALFORMED)
+            found = value
+    return None if found is None else found.decode("ascii")
+
+
+@dataclass
+class IdempotentCreate(Operation):
+    """The operation of a create that takes an ``Idempotency-Key``: the header's parameter in the document."""
+
+    def __post_init__(self) -> None:
+        key = Parameter(
+            name=HEADER,
+            param_in="header",
+            required=False,
+            schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=_LONGEST, pattern=r"^[\x20-\x7E]+$"),
+            description=(
+                "Makes a retry safe: a unique value of yours (e.g. a UUID), 1–255 printable ASCII characters. "
+                "Repeating the request with the same key and the same body within 24 hours answers what the "
+                "first request was answered (status, body, Location, ETag) and creates nothing; the same key "
+                "with another body is a 422, and a repeat while the first request still runs a 409"
+            ),
+        )
+        self.parameters = [*(self.parameters or ()), key]
 
 
 async def idempotent[T](

@@ -79,7 +79,7 @@ async def test_a_malformed_key_is_400_and_creates_nothing(client, keys, key):
     headers = [*keys.headers().items(), ("Idempotency-Key", key)]
     response = await client.post("/v1/posts", json={"content": "hello"}, headers=headers)
 
-    assert_problem(response, 400)
+    assert [e["field"] for e in assert_problem(response, 400)["errors"]] == ["Idempotency-Key"]
     assert await total(client, keys) == 0
 
 

@@ -23,7 +23,7 @@ from app.http.controllers.listing import (
     ToDate,
     list_query,
 )
-from app.http.idempotency import IdempotencyKey, idempotent, replayed
+from app.http.idempotency import IdempotentCreate, idempotency_key, idempotent, replayed
 from app.http.schemas import CommentOut, CommentPage, ContentIn, NewComment
 from domain.comments import Comment, CommentQuery
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
@@ -39,13 +39,13 @@ class CommentController(Controller):
         summary="Comment on a post",
         responses=problems(400, 403, 404, 409, 413, 415, 422),
         response_headers=[LOCATION, ETAG],
+        operation_class=IdempotentCreate,
     )
     async def create(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[NewComment],
         create_comment: NamedDependency[CreateComment],
-        idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         """Any authenticated caller may comment on any post (404 if it does not exist) and owns the
         comment. The content is trimmed; 1–10,000 characters must remain. With `Idempotency-Key`, a
@@ -58,9 +58,10 @@ class CommentController(Controller):
             }
             return Response(CommentOut.of(comment), status_code=201, headers=headers)
 
-        if idempotency_key is None:
+        key = idempotency_key(request.scope)
+        if key is None:
             return created(await create_comment(principal_of(request), data.post_id, data.content))
-        once = await idempotent(request, idempotency_key, created)
+        once = await idempotent(request, key, created)
         return replayed(await create_comment(principal_of(request), data.post_id, data.content, once))
 
     @get("/", name="comments:list", summary="List comments", responses=problems(400))

@@ -22,7 +22,7 @@ from app.http.controllers.listing import (
     ToDate,
     list_query,
 )
-from app.http.idempotency import IdempotencyKey, idempotent, replayed
+from app.http.idempotency import IdempotentCreate, idempotency_key, idempotent, replayed
 from app.http.schemas import ContentIn, PostOut, PostPage
 from domain.posts import Post
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
@@ -38,13 +38,13 @@ class PostController(Controller):
         summary="Create a post",
         responses=problems(400, 403, 409, 413, 415, 422),
         response_headers=[LOCATION, ETAG],
+        operation_class=IdempotentCreate,
     )
     async def create(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[ContentIn],
         create_post: NamedDependency[CreatePost],
-        idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         """The caller becomes the post's owner (and a user, from the token, on a first write). The
         content is trimmed; 1–10,000 characters must remain. `Location` says where the post lives.
@@ -54,9 +54,10 @@ class PostController(Controller):
             headers = {"Location": location(request, "posts:get", post_id=str(post.id)), "ETag": etag(post.version)}
             return Response(PostOut.of(post), status_code=201, headers=headers)
 
-        if idempotency_key is None:
+        key = idempotency_key(request.scope)
+        if key is None:
             return created(await create_post(principal_of(request), data.content))
-        once = await idempotent(request, idempotency_key, created)
+        once = await idempotent(request, key, created)
         return replayed(await create_post(principal_of(request), data.content, once))
 
     @get("/", name="posts:list", summary="List posts", responses=problems(400))
