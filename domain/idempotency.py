@@ -16,9 +16,18 @@ from datetime import timedelta
 
 import msgspec
 
-from domain.errors import Conflict, DomainError
+from domain.errors import Conflict, DomainError, InvalidInput
 
 KEPT_FOR = timedelta(hours=24)
+KEY_MAX_LENGTH = 255
+KEY_FIELD = "Idempotency-Key"  # the HTTP header; gRPC's metadata is its lower-case twin
+
+
+def clean_key(raw: str) -> str:
+    """A key is 1–255 printable ASCII characters (the space included); anything else is bad input."""
+    if not 0 < len(raw) <= KEY_MAX_LENGTH or not all(" " <= c <= "~" for c in raw):
+        raise InvalidInput(KEY_FIELD, f"must be 1–{KEY_MAX_LENGTH} printable ASCII characters, sent once")
+    return raw
 
 
 class Answer(msgspec.Struct, frozen=True):

@@ -18,14 +18,9 @@ from litestar import MediaType, Request, Response
 from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import Scope
 
-from domain.errors import InvalidInput
-from domain.idempotency import Answer, Idempotent
+from domain.idempotency import KEY_FIELD, KEY_MAX_LENGTH, Answer, Idempotent, clean_key
 
-HEADER = "Idempotency-Key"
-_NAME = HEADER.lower().encode()
-_LONGEST = 255
-_PRINTABLE = frozenset(range(0x20, 0x7F))  # printable ASCII, the space included
-_MALFORMED = f"must be 1–{_LONGEST} printable ASCII characters, sent once"
+_NAME = KEY_FIELD.lower().encode()
 
 
 def idempotency_key(scope: Scope) -> str | None:
@@ -33,13 +28,11 @@ def idempotency_key(scope: Scope) -> str | None:
     straight from the ASGI scope, as the bearer token is (app/http/auth.py), rather than declared as
     a handler parameter: Litestar would parse and validate headers on every create for a header most
     creates do not send (``IdempotentCreate`` documents it instead)."""
-    found: bytes | None = None
+    found: str | None = None
     for name, value in scope["headers"]:
         if name == _NAME:
-            if found is not None or not 0 < len(value) <= _LONGEST or not _PRINTABLE.issuperset(value):
-                raise InvalidInput(HEADER, _MALFORMED)
-            found = value
-    return None if found is None else found.decode("ascii")
+            found = clean_key(value.decode("latin-1") if found is None else "")  # two are one too many
+    return found
 
 
 @dataclass
@@ -48,10 +41,10 @@ class IdempotentCreate(Operation):
 
     def __post_init__(self) -> None:
         key = Parameter(
-            name=HEADER,
+            name=KEY_FIELD,
             param_in="header",
             required=False,
-            schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=_LONGEST, pattern=r"^[\x20-\x7E]+$"),
+            schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=KEY_MAX_LENGTH, pattern=r"^[\x20-\x7E]+$"),
             description=(
                 "Makes a retry safe: a unique value of yours (e.g. a UUID), 1–255 printable ASCII characters. "
                 "Repeating the request with the same key and the same body within 24 hours answers what the "
