@@ -71,6 +71,7 @@ def answer_of(response: Response[Any]) -> Answer:
     )
 
 
-def replayed(answer: Answer) -> Response[bytes]:
-    """The kept answer, byte for byte: to the first request and to every retry alike."""
+def replayed(answer: Answer) -> Response[Any]:
+    """The kept answer, byte for byte: to the first request and to every retry alike. (``Any``: the
+    handler still declares what the bytes hold, e.g. ``Response[PostOut]``, for the document.)"""
     return Response(answer.body, status_code=answer.status, headers=answer.headers, media_type=MediaType.JSON)

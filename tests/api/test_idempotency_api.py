@@ -122,6 +122,7 @@ async def test_the_document_states_the_header_and_its_answers(client):
         assert header["required"] is False
         assert header["schema"]["maxLength"] == 255
         assert {"409", "422"} <= set(operation["responses"])
+        assert operation["responses"]["201"]["content"]["application/json"]["schema"], "what the 201 holds"
 
 
 async def test_a_retry_after_a_restart_gets_the_same_post(engine, make_container, keys):

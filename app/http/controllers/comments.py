@@ -46,7 +46,7 @@ class CommentController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[NewComment],
         create_comment: NamedDependency[CreateComment],
-    ) -> Response[Any]:
+    ) -> Response[CommentOut]:
         """Any authenticated caller may comment on any post (404 if it does not exist) and owns the
         comment. The content is trimmed; 1–10,000 characters must remain. With `Idempotency-Key`, a
         retry creates nothing and gets the first answer again."""

@@ -45,7 +45,7 @@ class PostController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[ContentIn],
         create_post: NamedDependency[CreatePost],
-    ) -> Response[Any]:
+    ) -> Response[PostOut]:
         """The caller becomes the post's owner (and a user, from the token, on a first write). The
         content is trimmed; 1–10,000 characters must remain. `Location` says where the post lives.
         With `Idempotency-Key`, a retry creates nothing and gets the first answer again."""
