@@ -8,10 +8,11 @@ records its answer last (``KEEP``), so the row commits with the post or comment 
 at all: no committed row is ever half-written, and none is ever "in flight".
 
 In flight is a lock instead. On PostgreSQL ``TAKE`` tries a transaction-level advisory lock on the
-key (``pg_try_advisory_xact_lock``, never waiting): held by another transaction, the first request
-is still running (409). Taken, nobody else can be inserting the key, and ``INSERT ... ON CONFLICT``
-either inserts it or meets the committed row of an earlier request, which ``FIRST`` then reads, in
-a statement of its own so that it sees a commit that happened while ``TAKE`` ran. On SQLite
+key (``pg_try_advisory_xact_lock``, never waiting); taken, nobody else can be inserting the key, and
+``INSERT ... ON CONFLICT`` either inserts it or meets the committed row of an earlier request. Not
+taken, or not inserted, ``FIRST`` reads the committed answer, in a statement of its own so that it
+sees a commit that happened while ``TAKE`` ran: found, it is replayed (whoever holds the lock, maybe
+another retry replaying it too); not found, the request that holds the key is still running (409). On SQLite
 transactions are IMMEDIATE, one writer at a time: a retry waits for the first to commit, then
 replays it, and there is never anything in flight.
 
@@ -74,7 +75,9 @@ TAKE = Statement(
     'WHERE "idempotency_key"."expires_at" <= excluded."created_at" '
     "RETURNING 1 AS held, 1 AS taken",
 )
-FIRST = Statement('SELECT "request_hash", "status", "headers", "body" FROM "idempotency_key" WHERE "id" = $1')
+FIRST = Statement(
+    'SELECT "request_hash", "status", "headers", "body" FROM "idempotency_key" WHERE "id" = $1 AND "expires_at" > $2'
+)
 KEEP = Statement('UPDATE "idempotency_key" SET "status" = $2, "headers" = $3, "body" = $4 WHERE "id" = $1')
 # A bounded batch, oldest first, through the index on expires_at; on PostgreSQL rows another purge
 # (another worker) or a TAKE writing over an expired key holds are skipped, not waited for.
@@ -112,15 +115,14 @@ class PiccoloIdempotencyKeys:
         rows = await fetch(
             self._engine, TAKE, lock_number(row_id), row_id, caller_id, key, fingerprint, now, expires_at
         )
-        held, taken = rows[0] if rows else (True, False)
-        if taken:
-            return None
-        if held:
-            found = await fetch(self._engine, FIRST, row_id)
-            if found:
-                request_hash, status, headers, body = found[0]
-                return Recorded(bytes(request_hash), Answer(status, _read_headers.decode(headers), bytes(body)))
-            # It expired and was purged between the two statements: rare; the client's retry takes it.
+        if rows and rows[0][1]:
+            return None  # taken
+        # Not taken: a committed answer (the lock may be held by another retry replaying it), or none
+        # yet because the request that holds the key is still running.
+        found = await fetch(self._engine, FIRST, row_id, now)
+        if found:
+            request_hash, status, headers, body = found[0]
+            return Recorded(bytes(request_hash), Answer(status, _read_headers.decode(headers), bytes(body)))
         raise KeyInFlight(f"a request with Idempotency-Key {key!r} is still running; retry once it has finished")
 
     async def keep(self, caller_id: uuid.UUID, key: str, answer: Answer) -> None:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.db import idempotency
-from adapters.db.idempotency import PiccoloIdempotencyKeys, purge_expired
+from adapters.db.idempotency import PiccoloIdempotencyKeys, key_id, lock_number, purge_expired
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
-from domain.idempotency import KEPT_FOR, Answer, Recorded
+from domain.idempotency import KEPT_FOR, Answer, KeyInFlight, Recorded
 
 CALLER = uuid.uuid4()
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -61,3 +61,16 @@ async def test_the_purge_deletes_expired_keys_only_in_bounded_batches(engine, mo
     assert await purge_expired(engine, after) == 4
     assert await purge_expired(engine, after) == 0
     assert await take(engine, "fresh", after) == Recorded(b"fingerprint", ANSWER), "a live key stays"
+
+
+async def test_on_postgresql_a_held_key_is_in_flight_until_its_answer_is_committed(engine, db_url):
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one write transaction at a time: nothing is ever in flight")
+    await take(engine, "answered")
+    async with engine.pool.acquire() as other, other.transaction():  # holds both keys' locks, as a request would
+        for key in ("answered", "running"):
+            await other.execute("SELECT pg_advisory_xact_lock($1)", lock_number(key_id(CALLER, key)))
+
+        assert await take(engine, "answered") == Recorded(b"fingerprint", ANSWER), "another retry holds it: replay"
+        with pytest.raises(KeyInFlight):
+            await take(engine, "running")

@@ -8,9 +8,9 @@ INSERT INTO "idempotency_key" ("id", "caller_id", "key", "request_hash", "status
 
 -- FIRST
 -- PostgreSQL
-SELECT "request_hash", "status", "headers", "body" FROM "idempotency_key" WHERE "id" = $1;
+SELECT "request_hash", "status", "headers", "body" FROM "idempotency_key" WHERE "id" = $1 AND "expires_at" > $2;
 -- SQLite
-SELECT "request_hash", "status", "headers", "body" FROM "idempotency_key" WHERE "id" = ?;
+SELECT "request_hash", "status", "headers", "body" FROM "idempotency_key" WHERE "id" = ? AND "expires_at" > ?;
 
 -- KEEP
 -- PostgreSQL
