@@ -2,8 +2,9 @@
 
 The rule (a retry gets the first answer and creates nothing) is the use case's (domain/idempotency.py,
 ``replay`` and ``keep_answer`` in domain/use_cases/steps.py). What the edge adds: the header (1–255
-printable ASCII, else a 400) and its place in the OpenAPI document, the fingerprint of the request (its method, route and body bytes), and the answer as bytes: the response is rendered once,
-kept with the key in the create's unit of work, and the first client and every retry get those same
+printable ASCII, else a 400) and its place in the OpenAPI document, the fingerprint of the request
+(its method, route and body bytes), and the answer as bytes: the response is rendered once, kept
+with the key in the create's unit of work, and the first client and every retry get those same
 bytes. A create without the header takes none of this: no body hash, no extra statement.
 """
 
