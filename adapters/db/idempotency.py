@@ -55,7 +55,7 @@ class IdempotencyKeyTable(Table, tablename="idempotency_key"):
     expires_at = Timestamptz(index=True)  # the purge's index
 
 
-# $1 the advisory lock's number, $2 the row id. One row back on PostgreSQL: (lock held, key taken).
+# $1 the advisory lock's number, $2 the row id. One row back on PostgreSQL: whether the key was taken.
 TAKE = Statement(
     "WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS held), "
     "taken AS ("
@@ -66,14 +66,14 @@ TAKE = Statement(
     '"body" = \'\', "created_at" = EXCLUDED."created_at", "expires_at" = EXCLUDED."expires_at" '
     'WHERE "idempotency_key"."expires_at" <= EXCLUDED."created_at" '
     'RETURNING "id") '
-    "SELECT held, EXISTS (SELECT FROM taken) FROM lock",
+    "SELECT EXISTS (SELECT FROM taken)",
     # One writer at a time: nothing to lock. A row back when the key is taken, none when it is not.
     sqlite='INSERT INTO "idempotency_key" ("id", "caller_id", "key", "request_hash", "status", "headers", "body", '
     "\"created_at\", \"expires_at\") VALUES ($2, $3, $4, $5, 0, '', '', $6, $7) "
     'ON CONFLICT ("id") DO UPDATE SET "request_hash" = excluded."request_hash", "status" = 0, "headers" = \'\', '
     '"body" = \'\', "created_at" = excluded."created_at", "expires_at" = excluded."expires_at" '
     'WHERE "idempotency_key"."expires_at" <= excluded."created_at" '
-    "RETURNING 1 AS held, 1 AS taken",
+    "RETURNING 1 AS taken",
 )
 FIRST = Statement(
     'SELECT "request_hash", "status", "headers", "body" FROM "idempotency_key" WHERE "id" = $1 AND "expires_at" > $2'
@@ -115,7 +115,7 @@ class PiccoloIdempotencyKeys:
         rows = await fetch(
             self._engine, TAKE, lock_number(row_id), row_id, caller_id, key, fingerprint, now, expires_at
         )
-        if rows and rows[0][1]:
+        if rows and rows[0][0]:
             return None  # taken
         # Not taken: a committed answer (the lock may be held by another retry replaying it), or none
         # yet because the request that holds the key is still running.

@@ -2,9 +2,9 @@
 
 -- TAKE
 -- PostgreSQL
-WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS held), taken AS (INSERT INTO "idempotency_key" ("id", "caller_id", "key", "request_hash", "status", "headers", "body", "created_at", "expires_at") SELECT $2::uuid, $3::uuid, $4::varchar, $5::bytea, 0, '', '', $6::timestamptz, $7::timestamptz FROM lock WHERE held ON CONFLICT ("id") DO UPDATE SET "request_hash" = EXCLUDED."request_hash", "status" = 0, "headers" = '', "body" = '', "created_at" = EXCLUDED."created_at", "expires_at" = EXCLUDED."expires_at" WHERE "idempotency_key"."expires_at" <= EXCLUDED."created_at" RETURNING "id") SELECT held, EXISTS (SELECT FROM taken) FROM lock;
+WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS held), taken AS (INSERT INTO "idempotency_key" ("id", "caller_id", "key", "request_hash", "status", "headers", "body", "created_at", "expires_at") SELECT $2::uuid, $3::uuid, $4::varchar, $5::bytea, 0, '', '', $6::timestamptz, $7::timestamptz FROM lock WHERE held ON CONFLICT ("id") DO UPDATE SET "request_hash" = EXCLUDED."request_hash", "status" = 0, "headers" = '', "body" = '', "created_at" = EXCLUDED."created_at", "expires_at" = EXCLUDED."expires_at" WHERE "idempotency_key"."expires_at" <= EXCLUDED."created_at" RETURNING "id") SELECT EXISTS (SELECT FROM taken);
 -- SQLite
-INSERT INTO "idempotency_key" ("id", "caller_id", "key", "request_hash", "status", "headers", "body", "created_at", "expires_at") VALUES (?, ?, ?, ?, 0, '', '', ?, ?) ON CONFLICT ("id") DO UPDATE SET "request_hash" = excluded."request_hash", "status" = 0, "headers" = '', "body" = '', "created_at" = excluded."created_at", "expires_at" = excluded."expires_at" WHERE "idempotency_key"."expires_at" <= excluded."created_at" RETURNING 1 AS held, 1 AS taken;
+INSERT INTO "idempotency_key" ("id", "caller_id", "key", "request_hash", "status", "headers", "body", "created_at", "expires_at") VALUES (?, ?, ?, ?, 0, '', '', ?, ?) ON CONFLICT ("id") DO UPDATE SET "request_hash" = excluded."request_hash", "status" = 0, "headers" = '', "body" = '', "created_at" = excluded."created_at", "expires_at" = excluded."expires_at" WHERE "idempotency_key"."expires_at" <= excluded."created_at" RETURNING 1 AS taken;
 
 -- FIRST
 -- PostgreSQL
