@@ -24,6 +24,7 @@ from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.clock import SystemClock
 from adapters.db.comments import PiccoloCommentReader, PiccoloCommentRepository
 from adapters.db.engine import make_engine
+from adapters.db.idempotency import PiccoloIdempotencyKeys
 from adapters.db.lifecycle import ping
 from adapters.db.outbox import PiccoloOutbox
 from adapters.db.posts import PiccoloPostReader, PiccoloPostRepository
@@ -41,7 +42,7 @@ from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import LoadedSettings, Settings, as_loaded
 from domain.comments import CommentReader, CommentRepository
-from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
+from domain.ports import Authorizer, Clock, IdempotencyKeys, TokenVerifier, UnitOfWorkFactory
 from domain.posts import PostReader, PostRepository
 from domain.service_context import ServiceContextRepository
 from domain.sharing import GroupRepository, SharingRepository
@@ -68,6 +69,7 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         ServiceContextRepository: Singleton(PiccoloServiceContextRepository),
         SharingRepository: Singleton(PiccoloSharingRepository),
         GroupRepository: Singleton(PiccoloGroupRepository),
+        IdempotencyKeys: Singleton(PiccoloIdempotencyKeys),
         # `just new-resource` binds a new resource's repository and reader above this line.
         # The caller: verified tokens are cached (bounded, never past exp, emptied on a new key set).
         KeySource: Singleton(lambda c: factories.key_source(c[Settings])),

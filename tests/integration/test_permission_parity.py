@@ -29,6 +29,7 @@ import yaml
 from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.clock import SystemClock
 from adapters.db.comments import PiccoloCommentRepository
+from adapters.db.idempotency import PiccoloIdempotencyKeys
 from adapters.db.outbox import PiccoloOutbox
 from adapters.db.posts import PiccoloPostRepository
 from adapters.db.sharing import PiccoloGroupRepository, PiccoloSharingRepository
@@ -107,8 +108,9 @@ async def _play(engine: Any) -> tuple[Post, Comment]:
     def member(actor: str, group: uuid.UUID, joined: bool, time_ms: int) -> MembershipEvent:
         return MembershipEvent(who[actor].id, GroupEvent(group, time_ms, name=str(group), path="/g"), joined)
 
-    post = await CreatePost(uow, posts, users, clock)(who["owner"], "the post")
-    comment = await CreateComment(uow, PiccoloCommentRepository(engine), posts, users, clock)(
+    keys = PiccoloIdempotencyKeys(engine)
+    post = await CreatePost(uow, posts, users, keys, clock)(who["owner"], "the post")
+    comment = await CreateComment(uow, PiccoloCommentRepository(engine), posts, users, keys, clock)(
         who["commenter"], post.id, "a comment"
     )
     share_user = ShareWithUser(uow, posts, users, sharing, authorizer)
