@@ -75,7 +75,7 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         MaintenanceGate: Singleton(lambda c: factories.maintenance_gate(c[SettingsStore], c[GetServiceContext])),
         CorsPolicy: Singleton(lambda c: factories.cors_policy(c[SettingsStore])),
         Admission: Singleton(lambda c: factories.admission(c[SettingsStore])),
-        Metrics: Singleton(lambda c: factories.metrics(c[Settings], c[Engine])),
+        Metrics: Singleton(lambda c: factories.metrics(c[Settings], c[Engine], c[TokenVerifier])),
     }
     if settings.openfga_enabled:  # permissions in OpenFGA, fed by the outbox and its relay
         from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer

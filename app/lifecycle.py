@@ -2,7 +2,7 @@
 
 ``running(container)`` is the app's lifespan (app/main.py): the database pool and pending
 migrations, the background loops (the row-count fold; the Consul watch when CONSUL_URL is set), the
-key source, and with OpenFGA its client and the outbox relay. Everything started is stopped in
+key source, with OpenFGA its client and the outbox relay, and with several workers the metrics' sampling. Everything started is stopped in
 reverse order, whatever fails.
 """
 
@@ -23,6 +23,7 @@ from adapters.db.lifecycle import close_database, migrate, open_database
 from adapters.db.row_counts import fold_forever
 from app.live_settings import SettingsStore, follow
 from app.maintenance import MaintenanceGate
+from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import Settings
 
@@ -60,6 +61,11 @@ async def running(container: Container) -> AsyncIterator[None]:
             await stack.enter_async_context(_watching_consul(container[SettingsStore], settings))
         if await container[MaintenanceGate].is_on():  # warms the cache before the first request
             log.warning("maintenance mode is on: `uv run just maintenance off` (or PATCH /v1/service-context)")
+        if settings.metrics_enabled:
+            metrics = container[Metrics]
+            stack.callback(metrics.close)
+            if metrics.multiprocess_dir is not None:  # the other workers' scrapes read this one's share
+                await stack.enter_async_context(_in_background(metrics.sample_forever(), "metrics-sample"))
         if settings.grpc_port is not None:
             from app.grpc.server import serving  # grpcio and protobuf load only when configured
 
