@@ -39,6 +39,7 @@ from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import LoadedSettings, Settings, as_loaded
+from app.tracing import Tracing
 from domain.comments import CommentReader, CommentRepository
 from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
 from domain.posts import PostReader, PostRepository
@@ -75,6 +76,7 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         MaintenanceGate: Singleton(lambda c: factories.maintenance_gate(c[SettingsStore], c[GetServiceContext])),
         CorsPolicy: Singleton(lambda c: factories.cors_policy(c[SettingsStore])),
         Admission: Singleton(lambda c: factories.admission(c[SettingsStore])),
+        Tracing: Singleton(lambda c: Tracing.from_environ()),
         Metrics: Singleton(lambda c: factories.metrics(c[Settings], c[Engine], c[TokenVerifier])),
     }
     if settings.openfga_enabled:  # permissions in OpenFGA, fed by the outbox and its relay

@@ -26,6 +26,7 @@ from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import Settings
+from app.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ async def running(container: Container) -> AsyncIterator[None]:
     settings = container[Settings]
     engine = container[Engine]
     async with AsyncExitStack() as stack:
+        stack.callback(container[Tracing].stop)  # last: exports the spans of the shutdown too
         await open_database(
             engine,
             pool_min=settings.db_pool_min,
@@ -116,6 +118,9 @@ async def _start_openfga(container: Container, stack: AsyncExitStack) -> None:
     await fga.open()
     stack.push_async_callback(fga.close)
     relay = container[OutboxRelay]
+    tracing = container[Tracing]
+    if tracing.provider is not None:
+        relay.batch_span = tracing.batch_span()
     readiness = container[Readiness]
     readiness.reporters.append(relay.report)
     stack.callback(readiness.reporters.remove, relay.report)

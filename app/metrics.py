@@ -47,8 +47,8 @@ from prometheus_client import (
     ProcessCollector,
     disable_created_metrics,
 )
-from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 if TYPE_CHECKING:
     from app.http.admission import Admission
@@ -139,8 +139,12 @@ class Metrics:
             if reading is None:
                 return
             if not gauges:
-                gauges.append(self._gauge("db_pool_connections", "Connections in the database pools", "livesum", ("state",)))
-                gauges.append(self._gauge("db_pool_max_connections", "Upper bound of the pools (DB_POOL_MAX each)", "livesum"))
+                gauges.append(
+                    self._gauge("db_pool_connections", "Connections in the database pools", "livesum", ("state",))
+                )
+                gauges.append(
+                    self._gauge("db_pool_max_connections", "Upper bound of the pools (DB_POOL_MAX each)", "livesum")
+                )
             size, idle, maximum = reading
             gauges[0].labels("in_use").set(size - idle)
             gauges[0].labels("idle").set(idle)
@@ -150,10 +154,14 @@ class Metrics:
 
     def add_admission(self, admission: Admission) -> None:
         in_flight = self._gauge(
-            "http_requests_in_flight", "Requests inside the app now (ADMISSION_MAX_IN_FLIGHT bounds it per worker)", "livesum"
+            "http_requests_in_flight",
+            "Requests inside the app now (ADMISSION_MAX_IN_FLIGHT bounds it per worker)",
+            "livesum",
         )
         waiting = self._gauge("http_requests_waiting", "Requests waiting for a slot now", "livesum")
-        shed = Counter("http_requests_shed", "Requests refused with 503 because no slot came in time", registry=self._own)
+        shed = Counter(
+            "http_requests_shed", "Requests refused with 503 because no slot came in time", registry=self._own
+        )
         counted = [0]
 
         def sample() -> None:
@@ -165,7 +173,9 @@ class Metrics:
         self._samplers.append(sample)
 
     def add_token_cache(self, stats: CacheStats) -> None:
-        hits = Counter("token_cache_hits", "Bearer tokens answered from the cache of verified tokens", registry=self._own)
+        hits = Counter(
+            "token_cache_hits", "Bearer tokens answered from the cache of verified tokens", registry=self._own
+        )
         misses = Counter("token_cache_misses", "Bearer tokens not in the cache, verified", registry=self._own)
         counted = [0, 0]
 

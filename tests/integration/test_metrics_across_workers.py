@@ -61,9 +61,7 @@ async def test_every_scrape_counts_the_requests_of_both_workers(
             response = await client.get(f"{server.url}/metrics")
         assert response.status_code == 200
         found = scrape(response.text)
-        counted = sum(
-            value for labels, value in found["http_requests_total"] if labels["route"] == "/health/live"
-        )
+        counted = sum(value for labels, value in found["http_requests_total"] if labels["route"] == "/health/live")
         assert counted == REQUESTS
         assert "process_resident_memory_bytes" not in found, "one process's figures would pass for the service's"
         if database.startswith("postgresql"):
