@@ -6,6 +6,7 @@
 - The real exporter: spans leave as OTLP/HTTP protobuf to a small receiver on 127.0.0.1, which
   decodes ``ExportTraceServiceRequest`` (opentelemetry-proto) and finds the same names, attributes
   and parentage.
+- OIDC key fetches (httpx) and gRPC calls are spans too.
 - Off unless an OTEL_* variable names an exporter.
 """
 
@@ -25,10 +26,15 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from app.container import build_container
+from app.grpc.gen.blog.v1 import posts_pb2
 from app.main import create_app
 from app.tracing import Tracing, wanted
+from tests.conftest import settings_for
+from tests.grpc.conftest import grpc_settings, served
 from tests.support.fake_openfga import FakeOpenFGA
 from tests.support.http_stub import StubRequest, StubResponse, StubServer
+from tests.support.oidc_issuer import OidcIssuer
 from tests.support.openfga import eventually, openfga_env
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -38,6 +44,12 @@ TRACEPARENT = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
 
 def hex_ids(span: ReadableSpan) -> tuple[str, str]:
     return format(span.context.trace_id, "032x"), format(span.context.span_id, "016x")
+
+
+def url_of(span: ReadableSpan) -> Any:
+    """A client span's URL, under the stable semantic conventions' name or the older one."""
+    attributes = span.attributes or {}
+    return attributes.get("url.full", attributes.get("http.url"))
 
 
 def server_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
@@ -245,3 +257,41 @@ async def test_the_otlp_exporter_sends_the_spans_as_protobuf(engine, make_contai
         ]
         assert statements
         assert {span.parent_span_id for span in statements} == {server.span_id}
+
+
+async def test_oidc_key_fetches_are_spans_a_refetch_inside_the_request(tmp_path, exporter):
+    with OidcIssuer(realm="demo") as issuer:
+        settings = settings_for(
+            f"sqlite:///{tmp_path / 'oidc.sqlite3'}",
+            tmp_path,
+            OIDC_ISSUER=issuer.issuer,
+            OIDC_JWKS_REFETCH_INTERVAL_SECONDS="0",
+        )
+        container = build_container(settings, overrides={Tracing: Tracing(exporter)})
+        async with AsyncTestClient(app=create_app(container)) as client:
+            started = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
+            assert len(started) >= 2, "discovery and the key set at start-up"
+            assert all(s.parent is None for s in started), "start-up has no request around it"
+            exporter.clear()
+            issuer.rotate()  # a token signed with a key the app has not fetched yet
+            headers = {"Authorization": f"Bearer {issuer.mint()}", "traceparent": TRACEPARENT}
+            assert (await client.get("/v1/users/me", headers=headers)).status_code == 200
+        (request,) = server_spans(exporter)
+        fetches = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
+        (refetch,) = [s for s in fetches if url_of(s) == issuer.jwks_uri]
+        assert refetch.parent is not None
+        assert refetch.parent.span_id == request.context.span_id
+        sent = [r for r in issuer.requests if r.path.endswith("/certs")][-1]
+        assert sent.headers["traceparent"].split("-")[1] == CALLER_TRACE
+
+
+async def test_a_grpc_call_is_a_server_span_continuing_the_callers_trace(engine, make_container, exporter, keys):
+    container = make_container({Tracing: Tracing(exporter)}, **grpc_settings())
+    app = create_app(container)  # builds the provider, as a worker does before its lifespan
+    assert app is not None
+    async with served(container, keys) as rpc:
+        metadata = (*rpc.auth(), ("traceparent", TRACEPARENT))
+        await rpc.posts.ListPosts(posts_pb2.ListPostsRequest(), metadata=metadata)
+    (call,) = server_spans(exporter)
+    assert call.name == "/blog.v1.PostService/ListPosts"
+    assert hex_ids(call)[0] == CALLER_TRACE
