@@ -138,7 +138,7 @@ fga-model:
 maintenance state:
     @python -m app.cli maintenance {{state}}
 
-# the whole stack in containers (PostgreSQL, Keycloak, OpenFGA, Consul, the app): COMPOSE="podman compose" for Podman
+# the whole stack in containers (PostgreSQL, Keycloak, OpenFGA, Consul, the app, collector, Jaeger, Prometheus, Grafana): COMPOSE="podman compose" for Podman
 up *args:
     ${COMPOSE:-docker compose} up -d --build {{args}}
 
