@@ -136,6 +136,33 @@ async def test_every_log_line_inside_a_request_carries_its_trace_and_span_ids(tr
     assert {(line["trace_id"], line["span_id"]) for line in ours} == {(trace_id, span_id)}
 
 
+async def test_a_request_the_caller_did_not_sample_builds_no_span_below_the_edge(traced, exporter, keys, capsys):
+    """parentbased sampling: the caller's ``-00`` flags mean not sampled. Nothing is exported, the
+    clients' instrumentation stands aside (the sampler is asked once, for the server span), and the
+    log lines still name the caller's trace."""
+    quiet = traced.app.state.container[Tracing].provider.sampler
+    asked: list[str] = []
+    inner = quiet.inner
+
+    class Counting:
+        def should_sample(self, *args: Any, **kwargs: Any) -> Any:
+            asked.append(args[2])
+            return inner.should_sample(*args, **kwargs)
+
+    quiet.inner = Counting()
+    capsys.readouterr()
+    try:
+        headers = {**keys.headers(), "traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-00", "X-Request-ID": "unsampled"}
+        assert (await traced.post("/v1/posts", json={"content": "x"}, headers=headers)).status_code == 201
+    finally:
+        quiet.inner = inner
+    assert exporter.get_finished_spans() == ()
+    assert asked == ["POST"], "only the server span was started"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    (access,) = [line for line in lines if line.get("request_id") == "unsampled" and line["event"] == "request"]
+    assert access["trace_id"] == CALLER_TRACE
+
+
 async def test_no_trace_ids_in_the_logs_when_tracing_is_off(client, capsys):
     capsys.readouterr()
     await client.get("/health/live", headers={"traceparent": TRACEPARENT})
