@@ -4,7 +4,7 @@ app/serve.sh).
 
 N requests on fresh connections (the kernel spreads them over the two workers); then every scrape,
 on a fresh connection too, reports exactly N; both workers wrote their share; the pools' bounds add
-up (PostgreSQL). A server takes seconds to start, hence ``slow``.
+up (PostgreSQL); a worker that stops takes its gauges out of the sums and leaves its counts. A server takes seconds to start, hence ``slow``.
 """
 
 from __future__ import annotations
@@ -67,3 +67,12 @@ async def test_every_scrape_counts_the_requests_of_both_workers(
         if database.startswith("postgresql"):
             (bound,) = found["db_pool_max_connections"]
             assert bound[1] == 2 * 20, "DB_POOL_MAX of each live worker"
+
+    assert list(directory.glob("gauge_livesum_*.db")), "the live workers' gauges"
+    server.terminate()
+    assert server.process is not None
+    server.process.wait(timeout=30)
+    assert not list(directory.glob("gauge_livesum_*.db")), "a stopped worker leaves the sums"
+    assert {int(path.stem.rsplit("_", 1)[1]) for path in directory.glob("counter_*.db")} == set(workers), (
+        "its counts stay in the totals"
+    )
