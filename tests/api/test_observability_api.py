@@ -228,11 +228,10 @@ async def test_metrics_are_off_by_default_and_follow_the_prefix(engine, make_con
         assert_problem(await client.get("/metrics"), 404)
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # the pool's metrics need a pool
 async def test_the_grafana_dashboard_reads_metrics_the_app_serves(db_url, engine, make_container, keys):
     """deploy/grafana/blog-service.json: every metric its queries read is in a real /metrics, with
     PostgreSQL (the pool), OpenFGA (the outbox backlog), a gRPC call and the token cache in use."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the pool's metrics need PostgreSQL")
     with FakeOpenFGA() as fga:
         container = make_container(METRICS_ENABLED="true", **openfga_env(fga))
         async with AsyncTestClient(app=create_app(container)) as client:
