@@ -150,3 +150,9 @@ bench *args:
 # write a whole resource shaped like posts: just new-resource tags name:str:max=50:unique (docs/adding-a-resource.md)
 new-resource name *fields:
     python -m scaffold.new_resource {{name}} {{fields}}
+# region: template
+
+# a new project from this one: just new-service ../orders --name orders [--without openfga,consul,webhook,blog,grpc] (docs/new-service.md)
+new-service dest *args:
+    python -m scaffold.new_service {{dest}} {{args}}
+# endregion
