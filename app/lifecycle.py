@@ -60,10 +60,12 @@ async def running(container: Container) -> AsyncIterator[None]:
             await stack.enter_async_context(_watching_consul(container[SettingsStore], settings))
         if await container[MaintenanceGate].is_on():  # warms the cache before the first request
             log.warning("maintenance mode is on: `uv run just maintenance off` (or PATCH /v1/service-context)")
+        # region: grpc
         if settings.grpc_port is not None:
             from app.grpc.server import serving  # grpcio and protobuf load only when configured
 
             await stack.enter_async_context(serving(container))
+        # endregion
         yield
 
 

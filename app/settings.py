@@ -43,8 +43,10 @@ RESTART_REQUIRED = frozenset(
         "WEB_CONCURRENCY",
         "VAR_DIR",
         "METRICS_ENABLED",
+        # region: grpc
         "GRPC_PORT",
         "GRPC_HOST",
+        # endregion
     }
 )
 
@@ -101,8 +103,10 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     admission_max_in_flight: NonNegative = 128  # per worker; 0: no limit (app/http/admission.py)
     admission_max_wait_ms: NonNegative = 500
     metrics_enabled: bool = False
+    # region: grpc
     grpc_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None  # set: a gRPC server (app/grpc/)
     grpc_host: str = "0.0.0.0"  # noqa: S104  # like HOST for `just serve`; `just dev` binds 127.0.0.1
+    # endregion
     var_dir: str = "./var"
 
     @property

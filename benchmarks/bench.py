@@ -674,8 +674,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
         grpc_rows: list[GrpcRow] = []
+        # region: grpc
         if with_grpc:
             grpc_rows = measure_grpc(args, env, work, token, wrk, wrk_env, connections, servers, service)
+        # endregion
 
         soak = None
         if args.soak:

@@ -68,7 +68,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("docs/grpc.md", "grpc"),
 )
 
-_MARKER = re.compile(r"^\s*(?:#|//|--|<!--)\s*(region:\s*(?P<name>[a-z]+)|endregion)\b.*$")
+_MARKER = re.compile(r"^\s*@?(?:#|//|--|<!--)\s*(region:\s*(?P<name>[a-z]+)|endregion)\b.*$")
 
 
 def _pattern(glob: str) -> re.Pattern[str]:

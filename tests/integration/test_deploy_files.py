@@ -74,7 +74,9 @@ APP_ENV_NAMES = frozenset(
         "LOG_FORMAT",
         "CORS_ORIGINS",
         "WEB_CONCURRENCY",
+        # region: grpc
         "GRPC_PORT",
+        # endregion
     }
 )
 ONE_SHOT_SERVICES = ("openfga-migrate", "openfga-init", "keycloak-webhook", "migrate")
@@ -164,6 +166,7 @@ def test_containerfile_exposes_port_8000(final_stage: list[tuple[str, str]]) -> 
     assert "8000" in exposed or "8000/tcp" in exposed
 
 
+# region: grpc
 def test_compose_serves_grpc_on_the_port_the_image_exposes(
     final_stage: list[tuple[str, str]], compose: dict[str, Any]
 ) -> None:
@@ -171,6 +174,7 @@ def test_compose_serves_grpc_on_the_port_the_image_exposes(
     assert grpc_port in " ".join(_args(final_stage, "EXPOSE")).split()
     assert f"{grpc_port}:{grpc_port}" in " ".join(str(port) for port in _service(compose, "app")["ports"])
 
+# endregion
 
 def test_containerfile_serves_with_the_script_just_serve_runs(final_stage: list[tuple[str, str]]) -> None:
     commands = _args(final_stage, "CMD")
