@@ -584,7 +584,9 @@ def main(argv: list[str] | None = None) -> int:
 
     wrk = ensure_wrk()
     scenarios = [s for s in SCENARIOS if not args.only or s.name in args.only.split(",")]
+    # region: grpc
     with_grpc = not args.only or GRPC_SCENARIO in args.only.split(",")
+    # endregion
     connections = [int(c) for c in args.connections.split(",")]
     server_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
 

@@ -13,6 +13,8 @@ on each copy it renders, so an update sees the same service the first run made.
        # endregion
 
    A region's lines go when its integration does; the marker lines themselves go in every service.
+   In a Markdown table, where a line between rows would end the table, one row ends in
+   ``<!-- only: grpc -->`` instead.
    What only the template repository needs (this module, ``just new-service``) is the integration
    ``template``, left out of every service.
 2. Renames: the distribution (``blog-service``), the display name (``Blog service``) and, in the
@@ -69,6 +71,8 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 
 _MARKER = re.compile(r"^\s*@?(?:#|//|--|<!--)\s*(region:\s*(?P<name>[a-z]+)|endregion)\b.*$")
+# One line of a Markdown table, where a marker line would end the table: `| ... | <!-- only: grpc -->`.
+_ONLY = re.compile(r"\s*<!-- only: (?P<name>[a-z]+) -->(?=\n?$)")
 
 
 def _pattern(glob: str) -> re.Pattern[str]:
@@ -106,7 +110,10 @@ def strip_regions(text: str, removed: frozenset[str], *, path: str) -> str:
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         marker = _MARKER.match(line)
         if marker is None:
-            if not removed.intersection(stack):
+            only = _ONLY.search(line)
+            if only is not None:
+                line = line[: only.start()] + line[only.end() :]
+            if not removed.intersection(stack) and (only is None or only["name"] not in removed):
                 kept.append(line)
             continue
         if marker["name"] is not None:
