@@ -28,7 +28,6 @@ on each copy it renders, so an update sees the same service the first run made.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from scaffold.errors import Refused
+from scaffold.errors import Refused, run
 from scaffold.names import ServiceNames
 
 # What a team may leave out, and what each takes with it (docs/new-service.md).
@@ -176,14 +175,6 @@ def transform(root: Path, names: ServiceNames, removed: frozenset[str]) -> list[
     return changed
 
 
-def _run(command: Sequence[str], root: Path, what: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        output = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        raise Refused(f"{what} failed: {output[-1] if output else f'exit status {done.returncode}'}")
-
-
 def fresh_migration(root: Path) -> None:
     """One initial migration for the tables that stay, written by Piccolo, named after the newest
     migration it replaces (the same name on every run: ``copier update`` compares two renders)."""
@@ -193,7 +184,9 @@ def fresh_migration(root: Path) -> None:
     newest = max(m[1] for m in ids if m)
     for path in old:
         path.unlink()
-    _run([sys.executable, "-m", "piccolo.main", "migrations", "new", "blog", "--auto", "--desc=initial"], root, "piccolo")
+    run(
+        [sys.executable, "-m", "piccolo.main", "migrations", "new", "blog", "--auto", "--desc=initial"], root, "piccolo"
+    )
     (written,) = (p for p in folder.glob("*.py") if p.name != "__init__.py")
     text = re.sub(r'^ID = ".+"$', f'ID = "{newest}"', written.read_text(), count=1, flags=re.MULTILINE)
     stem = "blog_" + re.sub(r"[-:]", "_", newest).lower()
@@ -207,16 +200,16 @@ def finish(root: Path, names: ServiceNames, removed: frozenset[str]) -> None:
         fresh_migration(root)
         shutil.rmtree(root / "tests" / "snapshots" / "sql", ignore_errors=True)
         (root / "tests" / "snapshots" / "sql").mkdir(parents=True)
-        _run([sys.executable, "-m", "tests.support.sql_snapshot"], root, "the SQL snapshot")
+        run([sys.executable, "-m", "tests.support.sql_snapshot"], root, "the SQL snapshot")
     python = [p for p in changed if (root / p).exists()]
     if python:
         ruff = [sys.executable, "-m", "ruff"]
-        _run([*ruff, "check", "--quiet", "--fix", "--select", "I,F401", *python], root, "ruff")
-        _run([*ruff, "format", "--quiet", *python], root, "ruff format")
+        run([*ruff, "check", "--quiet", "--fix", "--select", "I,F401", *python], root, "ruff")
+        run([*ruff, "format", "--quiet", *python], root, "ruff format")
     # The lock follows pyproject (a left-out integration takes its dependencies); from uv's cache
     # when it has every package, else from the index.
     if subprocess.run(["uv", "lock", "--offline", "--quiet"], cwd=root, check=False).returncode != 0:
-        _run(["uv", "lock", "--quiet"], root, "uv lock")
+        run(["uv", "lock", "--quiet"], root, "uv lock")
 
 
 def main(argv: Sequence[str]) -> int:
