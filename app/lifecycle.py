@@ -56,8 +56,10 @@ async def running(container: Container) -> AsyncIterator[None]:
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
         if settings.openfga_enabled:
             await _start_openfga(container, stack)
+        # region: consul
         if settings.consul_url:
             await stack.enter_async_context(_watching_consul(container[SettingsStore], settings))
+        # endregion
         if await container[MaintenanceGate].is_on():  # warms the cache before the first request
             log.warning("maintenance mode is on: `uv run just maintenance off` (or PATCH /v1/service-context)")
         # region: grpc
@@ -76,6 +78,7 @@ async def _close_database(engine: Engine, settings: Settings) -> None:  # type: 
     log.info("database pool closed")
 
 
+# region: consul
 @asynccontextmanager
 async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIterator[None]:
     """Reload from Consul in the background while the app runs (see app/live_settings.py)."""
@@ -89,6 +92,9 @@ async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIte
             yield
     finally:
         await source.aclose()
+
+
+# endregion
 
 
 @asynccontextmanager

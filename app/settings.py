@@ -37,9 +37,11 @@ RESTART_REQUIRED = frozenset(
         "OPENFGA_API_URL",
         "OPENFGA_STORE_ID",
         "OPENFGA_API_TOKEN",
+        # region: consul
         "CONSUL_URL",
         "CONSUL_TOKEN",
         "CONSUL_PREFIX",
+        # endregion
         "WEB_CONCURRENCY",
         "VAR_DIR",
         "METRICS_ENABLED",
@@ -89,12 +91,14 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     outbox_backoff_max_seconds: PositiveSeconds = 300.0
     outbox_lease_seconds: PositiveSeconds = 60.0
     outbox_keep_delivered_hours: Annotated[float, msgspec.Meta(ge=0)] = 24.0
+    # region: consul
     consul_url: str | None = None
     consul_token: str | None = None
     consul_prefix: str = "app/"
     consul_poll_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     consul_required: bool = False
     consul_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    # endregion
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["console", "json"] | None = None  # None: console in development, else json
     cors_origins: str = ""

@@ -66,10 +66,12 @@ APP_ENV_NAMES = frozenset(
         "OPENFGA_STORE_ID",
         "OPENFGA_MODEL_ID",
         "OPENFGA_API_TOKEN",
+        # region: consul
         "CONSUL_URL",
         "CONSUL_TOKEN",
         "CONSUL_PREFIX",
         "CONSUL_POLL_SECONDS",
+        # endregion
         "LOG_LEVEL",
         "LOG_FORMAT",
         "CORS_ORIGINS",
@@ -174,7 +176,9 @@ def test_compose_serves_grpc_on_the_port_the_image_exposes(
     assert grpc_port in " ".join(_args(final_stage, "EXPOSE")).split()
     assert f"{grpc_port}:{grpc_port}" in " ".join(str(port) for port in _service(compose, "app")["ports"])
 
+
 # endregion
+
 
 def test_containerfile_serves_with_the_script_just_serve_runs(final_stage: list[tuple[str, str]]) -> None:
     commands = _args(final_stage, "CMD")
@@ -402,7 +406,9 @@ def test_compose_defines_the_whole_stack(compose: dict[str, Any]) -> None:
         "openfga-migrate",
         "openfga",
         "openfga-init",
+        # region: consul
         "consul",
+        # endregion
         "migrate",
         "app",
     }
@@ -413,7 +419,11 @@ def test_app_waits_for_its_dependencies(compose: dict[str, Any]) -> None:
     depends_on = _service(compose, "app")["depends_on"]
     assert isinstance(depends_on, dict), "use the long form, with conditions"
     conditions = {name: spec["condition"] for name, spec in depends_on.items()}
-    for server in ("postgres", "keycloak", "openfga", "consul"):
+    servers = ["postgres", "keycloak", "openfga"]
+    # region: consul
+    servers.append("consul")
+    # endregion
+    for server in servers:
         assert conditions.get(server) == "service_healthy", server
     for job in ("migrate", "openfga-init"):
         assert conditions.get(job) == "service_completed_successfully", job
@@ -453,7 +463,9 @@ def test_app_environment_points_at_the_other_services(compose: dict[str, Any]) -
     assert urlsplit(env["OIDC_ISSUER"]).hostname == "keycloak"
     assert env["OIDC_ISSUER"].endswith("/realms/demo")
     assert urlsplit(env["OPENFGA_API_URL"]).hostname == "openfga"
+    # region: consul
     assert urlsplit(env["CONSUL_URL"]).hostname == "consul"
+    # endregion
     assert env["KEYCLOAK_WEBHOOK_SECRET"], "a development default, so the webhook works out of the box"
     assert env["OIDC_AUDIENCE"] == "api"
     assert env["OIDC_ADMIN_ROLE"] == "admin"
@@ -470,6 +482,7 @@ def test_shared_secrets_agree_between_services(compose: dict[str, Any]) -> None:
     assert openfga["OPENFGA_AUTHN_PRESHARED_KEYS"] == app["OPENFGA_API_TOKEN"] == init["FGA_API_TOKEN"]
 
 
+# region: consul
 def test_openfga_ids_reach_the_app_through_consul(compose: dict[str, Any]) -> None:
     app = _environment(_service(compose, "app"))
     init = _environment(_service(compose, "openfga-init"))
@@ -479,6 +492,9 @@ def test_openfga_ids_reach_the_app_through_consul(compose: dict[str, Any]) -> No
     assert urlsplit(init["FGA_API_URL"]).hostname == urlsplit(app["OPENFGA_API_URL"]).hostname
     mounts = _service(compose, "openfga-init")["volumes"]
     assert any(str(mount).startswith("./adapters/authz/model.fga:") for mount in mounts)
+
+
+# endregion
 
 
 def test_one_shot_jobs_are_not_restarted(compose: dict[str, Any]) -> None:

@@ -73,8 +73,10 @@ def test_defaults_match_the_contract():
     assert (settings.db_pool_min, settings.db_pool_max) == (2, 20)
     assert settings.auto_migrate is True
     assert settings.oidc_admin_role == "admin"
+    # region: consul
     assert settings.consul_prefix == "app/"
     assert settings.consul_poll_seconds == 10
+    # endregion
     assert settings.effective_log_format == "console"
     assert settings.web_concurrency == 1
     assert decode_settings([("env", {"APP_ENV": "test"})]).settings.auto_migrate is False
