@@ -135,7 +135,7 @@ def strip_regions(text: str, removed: frozenset[str], *, path: str) -> str:
 
 
 # Deployment files name the project, its database, role and OpenFGA store after the service.
-_DEPLOYMENT = ("compose.yaml", "deploy/**", "adapters/authz/model.fga.yaml")
+_DEPLOYMENT = ("compose.yaml", "deploy/**", "adapters/authz/model.fga.yaml", "tests/integration/test_deploy_files.py")
 
 
 def rename(text: str, path: str, names: ServiceNames) -> str:

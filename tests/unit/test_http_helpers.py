@@ -134,7 +134,9 @@ def test_config_output_redacts_secrets():
                 "env",
                 {
                     "DATABASE_URL": "postgresql://app:hunter2@db:5432/blog",
+                    # region: consul
                     "CONSUL_TOKEN": "tok",
+                    # endregion
                     "SERVICE_PREFIX": "/blog",
                 },
             )
@@ -142,7 +144,9 @@ def test_config_output_redacts_secrets():
     )
     shown = redacted(loaded)
     assert shown["DATABASE_URL"] == ("postgresql://app:********@db:5432/blog", "env")
+    # region: consul
     assert shown["CONSUL_TOKEN"] == ("********", "env")
+    # endregion
     assert shown["SERVICE_PREFIX"] == ("/blog", "env")
     assert shown["LOG_LEVEL"] == ("INFO", "default")
     assert "hunter2" not in repr(shown)
