@@ -12,7 +12,7 @@ import pytest
 from scaffold import new_service
 from scaffold.errors import Refused
 from scaffold.names import ServiceNames
-from scaffold.service import INTEGRATIONS, TEMPLATE, integration_of, left_out, rename, strip_regions
+from scaffold.service import INTEGRATIONS, READY, TEMPLATE, integration_of, left_out, rename, strip_regions
 from tests.support.servers import REPO_ROOT
 
 LOCAL = ("app", "domain", "adapters", "tests", "benchmarks", "scaffold", "piccolo_conf", "piccolo_migrations")
@@ -20,7 +20,11 @@ LOCAL = ("app", "domain", "adapters", "tests", "benchmarks", "scaffold", "piccol
 
 def test_names_follow_from_the_one_given():
     names = ServiceNames.of("order-book")
-    assert (names.distribution, names.snake, names.display) == ("order-book-service", "order_book", "Order book service")
+    assert (names.distribution, names.snake, names.display) == (
+        "order-book-service",
+        "order_book",
+        "Order book service",
+    )
     assert ServiceNames.of("orders-service") == ServiceNames.of("orders")
 
 
@@ -41,9 +45,13 @@ def test_rename_replaces_the_names_and_leaves_the_example_domains_words():
 
 def test_without_names_known_integrations_and_takes_what_they_imply():
     assert left_out([""]) == {TEMPLATE}
-    assert left_out(["blog"]) == {"blog", "grpc", TEMPLATE}
+    assert left_out([" consul", "grpc "]) == {"consul", "grpc", TEMPLATE}
+    assert left_out(["blog"], ready=INTEGRATIONS) == {"blog", "grpc", TEMPLATE}
     with pytest.raises(Refused, match=r"--without kafka: unknown; choose from openfga,consul,webhook,blog,grpc"):
         left_out(["consul", "kafka"])
+    if not_ready := sorted(INTEGRATIONS.keys() - READY):
+        with pytest.raises(Refused, match=f"--without {not_ready[0]}: cannot be left out yet"):
+            left_out([not_ready[0]])
 
 
 def test_regions_go_with_their_integration_and_their_markers_always():
@@ -96,7 +104,7 @@ def module_of(path: str) -> str:
 def test_what_stays_imports_nothing_that_went(without):
     """Every region is well formed, and no kept module imports a removed one: a new file that imports
     an integration's module but is not one of its files (a rule or a region) fails here."""
-    removed = left_out(without.split(","))
+    removed = left_out(without.split(","), ready=INTEGRATIONS)
     files = tracked()
     kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if integration_of(p) not in removed}
     every = {module_of(p) for p in files if p.endswith(".py")}
