@@ -69,7 +69,9 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         KeySource: Singleton(lambda c: factories.key_source(c[Settings])),
         JwtVerifier: Singleton(lambda c: factories.jwt_verifier(c[SettingsStore], c[KeySource])),
         TokenVerifier: Singleton(lambda c: CachingTokenVerifier(c[JwtVerifier], c[KeySource])),
+        # region: webhook
         UserEventSource: Singleton(lambda c: factories.user_events(c[SettingsStore])),
+        # endregion
         # The app's own services.
         Readiness: Singleton(lambda c: Readiness(partial(ping, c[Engine]))),
         MaintenanceGate: Singleton(lambda c: factories.maintenance_gate(c[SettingsStore], c[GetServiceContext])),

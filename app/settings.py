@@ -79,7 +79,9 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     oidc_jwks_refresh_seconds: Positive = 600  # background refresh when the JWKS has no max-age
     oidc_startup_attempts: Positive = 4  # discovery + JWKS at start-up, then a start-up error
     oidc_startup_backoff_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.5  # doubles per retry
+    # region: webhook
     keycloak_webhook_secret: str | None = None
+    # endregion
     openfga_api_url: str | None = None
     openfga_store_id: str | None = None
     openfga_model_id: str | None = None
@@ -157,8 +159,10 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
                 raise SettingsError("APP_ENV=production refuses dev auth: set OIDC_ISSUER")
             if self.database_url.startswith("sqlite:"):
                 raise SettingsError("APP_ENV=production refuses SQLite: set DATABASE_URL to PostgreSQL")
+            # region: webhook
             if not self.keycloak_webhook_secret:
                 raise SettingsError("APP_ENV=production needs KEYCLOAK_WEBHOOK_SECRET")
+            # endregion
         return self
 
 

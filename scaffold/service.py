@@ -47,7 +47,7 @@ INTEGRATIONS = {
     "grpc": "the gRPC server, its protos and generated code",
 }
 # What can be left out today; the others are marked in part (docs/new-service.md: what is left).
-READY = frozenset({"consul", "grpc"})
+READY = frozenset({"consul", "grpc", "webhook"})
 # Leaving out the first leaves out the second: gRPC serves only the example domain's package.
 IMPLIES = {"blog": {"grpc"}}
 TEMPLATE = "template"  # what only this repository needs: never in a generated service
@@ -60,6 +60,14 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/unit/test_new_service_parts.py", TEMPLATE),
     ("tests/integration/test_new_service.py", TEMPLATE),
     ("docs/new-service.md", TEMPLATE),
+    ("adapters/auth/keycloak_events.py", "webhook"),
+    ("app/http/controllers/webhooks.py", "webhook"),
+    ("domain/use_cases/user_sync.py", "webhook"),
+    ("deploy/keycloak/register-webhook.sh", "webhook"),
+    ("tests/support/keycloak_events.py", "webhook"),
+    ("tests/api/test_keycloak_webhook_api.py", "webhook"),
+    ("tests/unit/test_keycloak_events.py", "webhook"),
+    ("tests/unit/test_user_sync.py", "webhook"),
     ("adapters/config/**", "consul"),
     ("tests/support/fake_consul.py", "consul"),
     ("tests/api/test_consul_reload_api.py", "consul"),

@@ -104,7 +104,9 @@ TAGS = [
     # `just new-resource` adds a new resource's tag above this line.
     Tag(name="users", description="Users, created from tokens and kept in step with Keycloak"),
     Tag(name="service", description="Maintenance mode"),
+    # region: webhook
     Tag(name="authentication", description="The Keycloak webhook that keeps users in sync (signed, no token)"),
+    # endregion
     Tag(name="health", description="Liveness and readiness probes (no token)"),
 ]
 

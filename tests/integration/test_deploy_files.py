@@ -43,7 +43,9 @@ CONTAINERFILE = REPO_ROOT / "Containerfile"
 COMPOSE_FILE = REPO_ROOT / "compose.yaml"
 REALM_FILE = REPO_ROOT / "deploy" / "keycloak" / "realm-demo.json"
 BOOTSTRAP_SCRIPT = REPO_ROOT / "deploy" / "openfga" / "bootstrap.sh"
+# region: webhook
 WEBHOOK_SCRIPT = REPO_ROOT / "deploy" / "keycloak" / "register-webhook.sh"
+# endregion
 SERVE_SCRIPT = REPO_ROOT / "app" / "serve.sh"
 MODEL_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga"
 
@@ -61,7 +63,9 @@ APP_ENV_NAMES = frozenset(
         "OIDC_ISSUER",
         "OIDC_AUDIENCE",
         "OIDC_ADMIN_ROLE",
+        # region: webhook
         "KEYCLOAK_WEBHOOK_SECRET",
+        # endregion
         "OPENFGA_API_URL",
         "OPENFGA_STORE_ID",
         "OPENFGA_MODEL_ID",
@@ -81,7 +85,14 @@ APP_ENV_NAMES = frozenset(
         # endregion
     }
 )
-ONE_SHOT_SERVICES = ("openfga-migrate", "openfga-init", "keycloak-webhook", "migrate")
+ONE_SHOT_SERVICES = [
+    "openfga-migrate",
+    "openfga-init",
+    # region: webhook
+    "keycloak-webhook",
+    # endregion
+    "migrate",
+]
 
 
 def _tool(name: str) -> str | None:
@@ -402,7 +413,9 @@ def test_compose_defines_the_whole_stack(compose: dict[str, Any]) -> None:
     expected = {
         "postgres",
         "keycloak",
+        # region: webhook
         "keycloak-webhook",
+        # endregion
         "openfga-migrate",
         "openfga",
         "openfga-init",
@@ -466,17 +479,21 @@ def test_app_environment_points_at_the_other_services(compose: dict[str, Any]) -
     # region: consul
     assert urlsplit(env["CONSUL_URL"]).hostname == "consul"
     # endregion
+    # region: webhook
     assert env["KEYCLOAK_WEBHOOK_SECRET"], "a development default, so the webhook works out of the box"
+    # endregion
     assert env["OIDC_AUDIENCE"] == "api"
     assert env["OIDC_ADMIN_ROLE"] == "admin"
 
 
 def test_shared_secrets_agree_between_services(compose: dict[str, Any]) -> None:
     app = _environment(_service(compose, "app"))
+    # region: webhook
     webhook_job = _environment(_service(compose, "keycloak-webhook"))
     assert webhook_job["KEYCLOAK_WEBHOOK_SECRET"] == app["KEYCLOAK_WEBHOOK_SECRET"]
     assert urlsplit(webhook_job["WEBHOOK_URL"]).hostname == "app"
     assert urlsplit(webhook_job["WEBHOOK_URL"]).path == WEBHOOK_PATH
+    # endregion
     openfga = _environment(_service(compose, "openfga"))
     init = _environment(_service(compose, "openfga-init"))
     assert openfga["OPENFGA_AUTHN_PRESHARED_KEYS"] == app["OPENFGA_API_TOKEN"] == init["FGA_API_TOKEN"]
@@ -585,17 +602,27 @@ def test_realm_has_the_admin_role_and_two_users(realm: dict[str, Any]) -> None:
         assert passwords == [{"type": "password", "value": name, "temporary": False}]
 
 
+# region: webhook
 def test_realm_sends_admin_events_to_the_webhook_listener(realm: dict[str, Any]) -> None:
     assert realm["adminEventsEnabled"] is True
     assert realm["adminEventsDetailsEnabled"] is True, "the webhook needs the user representation"
     assert "ext-event-webhook" in realm["eventsListeners"]
 
 
+# endregion
+
+
 # ---------------------------------------------------------------------------------------------
 # The set-up scripts
 # ---------------------------------------------------------------------------------------------
 
-SCRIPTS = (BOOTSTRAP_SCRIPT, WEBHOOK_SCRIPT, SERVE_SCRIPT)
+SCRIPTS = [
+    BOOTSTRAP_SCRIPT,
+    # region: webhook
+    WEBHOOK_SCRIPT,
+    # endregion
+    SERVE_SCRIPT,
+]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
@@ -806,6 +833,7 @@ def test_openfga_bootstrap_publishes_nothing_when_openfga_fails(serve: Callable[
     assert consul.kv == {}, "no half-made ids reach the app"
 
 
+# region: webhook
 class _FakeKeycloak:
     """Keycloak's token endpoint and events config, and Phase Two's webhook resource."""
 
@@ -885,3 +913,6 @@ def test_register_webhook_configures_the_realm_and_upserts_one_webhook(serve: Ca
 
     refused = _run_script(WEBHOOK_SCRIPT, {**env, "KEYCLOAK_ADMIN_PASSWORD": "wrong"}, tools)
     assert refused.returncode != 0
+
+
+# endregion

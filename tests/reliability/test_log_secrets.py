@@ -69,14 +69,17 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
             server.start().wait_ready()
             alice, bob = server.token("alice"), server.token("bob")
             forged = alice["Authorization"][:-8] + "AAAAAAAA"
+            # region: webhook
             event = encode(admin_event("CREATE", uuid.uuid4(), 1, username="zed"))
             good_signature = sign(event, WEBHOOK_SECRET)
             bad_signature = sign(event, "not-the-secret")
+            # endregion
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 post = _send(client, "POST", "/v1/posts", json={"content": "x"}, headers=alice).json()
                 _send(client, "GET", "/v1/users/me", headers={"Authorization": forged})
                 _send(client, "GET", "/v1/users/me", headers={"Authorization": "Bearer not.a.token"})
                 _send(client, "GET", "/v1/users/me", headers=[("Authorization", alice["Authorization"])] * 2)
+                # region: webhook
                 for signature in (bad_signature, good_signature):
                     _send(
                         client,
@@ -85,6 +88,7 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
                         content=event,
                         headers={"Content-Type": "application/json", "X-Keycloak-Signature": signature},
                     )
+                # endregion
                 # region: openfga
                 fga.fail_next(20, 500)  # OpenFGA failing: bob's PATCH asks it, then gives up with a 503
                 _send(client, "PATCH", f"/v1/posts/{post['id']}", json={"content": "y"}, headers=bob)
@@ -115,7 +119,9 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
         assert expected in log, expected
     secrets = {
         "the database password": DB_PASSWORD,
+        # region: webhook
         "KEYCLOAK_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # endregion
         # region: openfga
         "OPENFGA_API_TOKEN": OPENFGA_TOKEN,
         # endregion
@@ -126,8 +132,10 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
         "bob's bearer token": bob["Authorization"].removeprefix("Bearer "),
         "a forged bearer token": forged.removeprefix("Bearer "),
         "a token's signature": alice["Authorization"].rsplit(".", 1)[1],
+        # region: webhook
         "a good webhook signature": good_signature,
         "a bad webhook signature": bad_signature,
+        # endregion
     }
     leaked = {what: log.count(value) for what, value in secrets.items() if value in log}
     assert not leaked, f"secrets in the {log_format} log: {leaked}"

@@ -116,10 +116,12 @@ def test_a_bad_value_names_the_variable(env, names):
     [
         ({"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x", "KEYCLOAK_WEBHOOK_SECRET": "s"}, "OIDC_ISSUER"),
         ({"APP_ENV": "production", "OIDC_ISSUER": "http://kc/realms/x", "KEYCLOAK_WEBHOOK_SECRET": "s"}, "SQLite"),
+        # region: webhook
         (
             {"APP_ENV": "production", "OIDC_ISSUER": "http://kc/realms/x", "DATABASE_URL": "postgresql://db/x"},
             "KEYCLOAK_WEBHOOK_SECRET",
         ),
+        # endregion
     ],
 )
 def test_production_refuses_dev_auth_sqlite_and_a_missing_webhook_secret(env, reason):
