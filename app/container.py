@@ -103,6 +103,9 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
     container = Container()
     for dependency, definition in bindings.items():
         container[dependency] = definition
-    # The webhook secret is live: a new one is scrubbed from the logs as soon as it applies.
-    container[SettingsStore].subscribe(app_logging.apply, "LOG_LEVEL", "LOG_FORMAT", "KEYCLOAK_WEBHOOK_SECRET")
+    logged = ["LOG_LEVEL", "LOG_FORMAT"]
+    # region: webhook
+    logged.append("KEYCLOAK_WEBHOOK_SECRET")  # live: a new secret is scrubbed from the logs as soon as it applies
+    # endregion
+    container[SettingsStore].subscribe(app_logging.apply, *logged)
     return container

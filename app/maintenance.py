@@ -26,12 +26,12 @@ log = logging.getLogger(__name__)
 
 EXEMPT = "maintenance_exempt"
 # Exempt by path as well, whoever declares the handler: Keycloak's user sync keeps working.
-EXEMPT_PATHS = frozenset(
-    {
+EXEMPT_PATHS: frozenset[str] = frozenset(
+    [
         # region: webhook
         "/v1/authentication/webhook/events-synchronization",
         # endregion
-    }
+    ]
 )
 # A refresh that takes longer than this keeps the last known value (the database is slow or down).
 REFRESH_TIMEOUT_SECONDS = 1.0
