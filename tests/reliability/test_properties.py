@@ -273,7 +273,7 @@ content_types = st.sampled_from(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(route=st.integers(min_value=0, max_value=5), body=bodies, content_type=content_types, signed=st.booleans())
+@given(route=st.integers(min_value=0, max_value=63), body=bodies, content_type=content_types, signed=st.booleans())
 def test_any_bytes_on_any_body_route_are_never_a_server_error(
     body_routes: tuple[TestClient[Any], list[tuple[str, str]]],
     keys: TestKeys,
@@ -283,7 +283,7 @@ def test_any_bytes_on_any_body_route_are_never_a_server_error(
     signed: bool,
 ) -> None:
     client, routes = body_routes
-    method, url = routes[route]
+    method, url = routes[route % len(routes)]  # however many body routes the service has
     admin = keys.headers("root", ("admin",))
     headers = {**admin, **({"Content-Type": content_type} if content_type else {})}
     # region: webhook
