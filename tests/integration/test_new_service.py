@@ -1,8 +1,9 @@
 """`just new-service` end to end: a service made from this working tree with every integration, and one
 without the integrations that can be left out, each then checked with the new project's own README
-commands: `uv sync`, `uv run just lint` and `uv run just test` on its unit tests, a few API and
-integration tests that read what a rename touches, and every test file the removal changed. The
-other test files are this repository's own, unchanged, and this suite runs them here.
+commands: `uv sync`, `uv run just lint` and `uv run just test` on the tests that read what a rename
+touches, and, without integrations, on its unit tests, its users' API tests and every test file the
+removal changed. The other test files are this repository's own, unchanged, and this suite runs them
+here.
 
 Nothing is downloaded: `uv sync` runs offline from uv's cache (this virtualenv was built from it),
 the new project borrows this checkout's node_modules (buf, Spectral) and mypy's cache. The time
@@ -28,13 +29,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.new_service]
 
 # Every integration that can be left out today (scaffold/service.py: READY).
 WITHOUT = ",".join(sorted(READY))
-TESTS = [
-    "tests/unit",
+# What a rename touches: the docs' citations, the config output, the OpenAPI document, the deployment files.
+RENAMED = [
+    "tests/unit/test_docs_cite_real_code.py",
+    "tests/unit/test_http_helpers.py",
     "tests/api/test_service_api.py",
-    "tests/api/test_users_and_auth_api.py",
     "tests/integration/test_deploy_files.py",
-    "tests/integration/test_startup_weight.py",
 ]
+# ... and what a removal may break besides the files it changed: the unit tests, the users (what stays),
+# what a worker loads.
+REMOVED = ["tests/unit", "tests/api/test_users_and_auth_api.py", "tests/integration/test_startup_weight.py"]
 
 
 def changed_tests(dest: Path) -> list[str]:
@@ -103,7 +107,7 @@ def test_a_new_service_passes_its_own_lint_and_tests(tmp_path, without):
     lint = run(dest, "uv", "run", "just", "lint")
     assert lint.returncode == 0, tail(lint)
     linted = time.monotonic() - started
-    selected = sorted({*TESTS, *changed_tests(dest)})
+    selected = sorted({*RENAMED, *changed_tests(dest), *(REMOVED if without else [])})
     tests = run(dest, "uv", "run", "just", "test", "-q", "-p", "no:cacheprovider", *selected)
     assert tests.returncode == 0, tail(tests)
     print(
