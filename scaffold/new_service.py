@@ -72,8 +72,9 @@ def render(root: Path, dest: Path, names: ServiceNames, without: frozenset[str])
 def first_commit(dest: Path, names: ServiceNames) -> None:
     _git(dest, "init", "--quiet")
     _git(dest, "add", "-A")
-    identity = [] if _git(dest, "config", "--default", "", "user.email").strip() else ["-c", "user.name=new-service"]
-    identity += [] if identity == [] else ["-c", "user.email=new-service@localhost"]
+    identity = []  # the committer git is configured with, else a stand-in (a fresh CI machine has none)
+    if not _git(dest, "config", "--default", "", "user.email").strip():
+        identity = ["-c", "user.name=new-service", "-c", "user.email=new-service@localhost"]
     _git(dest, *identity, "commit", "--quiet", "--no-verify", "-m", f"{names.display}, made by just new-service")
 
 

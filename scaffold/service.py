@@ -21,15 +21,12 @@ on each copy it renders, so an update sees the same service the first run made.
    deployment files, the project, database and store names (``blog``) take the new service's names
    (``ServiceNames``). The gRPC package ``blog.v1`` is the example domain's wire contract and keeps
    its name; it goes with ``blog``.
-3. Without ``blog``: a fresh initial migration written by Piccolo's own generator from the tables
-   that stay, and the SQL snapshot rewritten.
-4. Sorts imports and drops the ones left unused by a removed region (ruff), then ``uv lock``.
+3. Sorts imports and drops the ones left unused by a removed region (ruff), then ``uv lock``.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -197,32 +194,8 @@ def transform(root: Path, names: ServiceNames, removed: frozenset[str]) -> list[
     return changed
 
 
-def fresh_migration(root: Path) -> None:
-    """One initial migration for the tables that stay, written by Piccolo, named after the newest
-    migration it replaces (the same name on every run: ``copier update`` compares two renders)."""
-    folder = root / "piccolo_migrations"
-    old = sorted(p for p in folder.glob("*.py") if p.name != "__init__.py")
-    ids = [re.search(r'^ID = "(.+)"$', p.read_text(), re.MULTILINE) for p in old]
-    newest = max(m[1] for m in ids if m)
-    for path in old:
-        path.unlink()
-    run(
-        [sys.executable, "-m", "piccolo.main", "migrations", "new", "blog", "--auto", "--desc=initial"], root, "piccolo"
-    )
-    (written,) = (p for p in folder.glob("*.py") if p.name != "__init__.py")
-    text = re.sub(r'^ID = ".+"$', f'ID = "{newest}"', written.read_text(), count=1, flags=re.MULTILINE)
-    stem = "blog_" + re.sub(r"[-:]", "_", newest).lower()
-    written.unlink()
-    (folder / f"{stem}.py").write_text(text)
-
-
 def finish(root: Path, names: ServiceNames, removed: frozenset[str]) -> None:
     changed = transform(root, names, removed)
-    if "blog" in removed:
-        fresh_migration(root)
-        shutil.rmtree(root / "tests" / "snapshots" / "sql", ignore_errors=True)
-        (root / "tests" / "snapshots" / "sql").mkdir(parents=True)
-        run([sys.executable, "-m", "tests.support.sql_snapshot"], root, "the SQL snapshot")
     python = [p for p in changed if (root / p).exists()]
     if python:
         ruff = [sys.executable, "-m", "ruff"]
