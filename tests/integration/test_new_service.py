@@ -1,8 +1,8 @@
 """`just new-service` end to end: a service made from this working tree with every integration, and one
 without the integrations that can be left out, each then checked with the new project's own README
 commands: `uv sync`, `uv run just lint` and `uv run just test` on the tests that read what a rename
-touches, and, without integrations, on its unit tests, its users' API tests and every test file the
-removal changed. The other test files are this repository's own, unchanged, and this suite runs them
+touches, and, without integrations, on its users' API tests (the app built and run over what stays)
+and every test file the removal changed. The other test files are this repository's own, unchanged, and this suite runs them
 here.
 
 Nothing is downloaded: `uv sync` runs offline from uv's cache (this virtualenv was built from it),
@@ -36,9 +36,9 @@ RENAMED = [
     "tests/api/test_service_api.py",
     "tests/integration/test_deploy_files.py",
 ]
-# ... and what a removal may break besides the files it changed: the unit tests, the users (what stays),
-# what a worker loads.
-REMOVED = ["tests/unit", "tests/api/test_users_and_auth_api.py", "tests/integration/test_startup_weight.py"]
+# ... and what a removal may break besides the test files it changed (lint has read every file by then):
+# the app built and run over what stays, and what a worker loads.
+REMOVED = ["tests/api/test_users_and_auth_api.py", "tests/integration/test_startup_weight.py"]
 
 
 def changed_tests(dest: Path) -> list[str]:
