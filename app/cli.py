@@ -34,6 +34,7 @@ async def _with_database(settings: Settings, work):  # type: ignore[no-untyped-d
         pool_max=2,
         statement_timeout_ms=settings.db_statement_timeout_ms,
         acquire_timeout_ms=settings.db_acquire_timeout_ms,
+        request_timeout_ms=settings.db_request_timeout_ms,
     )
     try:
         return await work(engine)

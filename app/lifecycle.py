@@ -19,7 +19,7 @@ from lagom import Container
 from piccolo.engine.base import Engine
 
 from adapters.auth.keys import DevKeys, KeySource
-from adapters.db.lifecycle import close_database, migrate, open_database
+from adapters.db.lifecycle import close_database, migrate, open_database, set_request_timeout
 from adapters.db.row_counts import fold_forever
 from app.live_settings import SettingsStore, follow
 from app.maintenance import MaintenanceGate
@@ -41,6 +41,10 @@ async def running(container: Container) -> AsyncIterator[None]:
             pool_max=settings.db_pool_max,
             statement_timeout_ms=settings.db_statement_timeout_ms,
             acquire_timeout_ms=settings.db_acquire_timeout_ms,
+            request_timeout_ms=container[SettingsStore].current.db_request_timeout_ms,
+        )
+        container[SettingsStore].subscribe(
+            lambda s: set_request_timeout(engine, s.db_request_timeout_ms), "DB_REQUEST_TIMEOUT_MS"
         )
         stack.push_async_callback(_close_database, engine, settings)
         if settings.auto_migrate:

@@ -69,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     db_auto_migrate: bool | None = None  # None: on in development only
     db_statement_timeout_ms: Positive = 5000
     db_acquire_timeout_ms: Positive = 2000
+    db_request_timeout_ms: Positive = 3000  # all of a unit of work's database work (adapters/db/pool.py)
     service_prefix: str = ""
     oidc_issuer: str | None = None
     oidc_audience: str | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -15,68 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from adapters.db.engine import bind_tables
-
-
-class _BoundedPool:
-    """asyncpg's pool, handed out first come, first served, with a bounded wait.
-
-    Piccolo acquires without a timeout, and a saturated pool must answer 503 after a bounded wait
-    rather than queue forever. asyncpg's own wait is not first come, first served: a waiter woken
-    for a released connection that loses it to a newcomer goes to the back of the line, so under
-    sustained load a few requests starved past the timeout (503s) while the median waited
-    milliseconds (benchmarks/README.md). A FIFO semaphore sized to the pool sets the order.
-    """
-
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
-        self._pool = pool
-        self._acquire_timeout = acquire_timeout
-        self._turns = asyncio.Semaphore(pool.get_max_size())
-
-    def acquire(self, *, timeout: float | None = None) -> _Acquisition:
-        """Awaitable (Piccolo's transactions) and an async context manager (the repositories)."""
-        return _Acquisition(self, timeout if timeout is not None else self._acquire_timeout)
-
-    async def _acquire(self, timeout: float) -> asyncpg.Connection:
-        if self._turns.locked():  # every connection is out: wait for a turn, bounded
-            async with asyncio.timeout(timeout):
-                await self._turns.acquire()
-        else:  # a turn is free and taking it does not wait: no timer to arm and cancel
-            await self._turns.acquire()
-        try:
-            # With a turn, a connection is idle or may be opened (bounded by the pool's connect timeout).
-            return await self._pool.acquire()
-        except BaseException:
-            self._turns.release()
-            raise
-
-    async def release(self, connection: asyncpg.Connection, *, timeout: float | None = None) -> None:
-        try:
-            await self._pool.release(connection, timeout=timeout)
-        finally:
-            self._turns.release()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._pool, name)
-
-
-class _Acquisition:
-    __slots__ = ("_connection", "_pool", "_timeout")
-
-    def __init__(self, pool: _BoundedPool, timeout: float) -> None:
-        self._pool = pool
-        self._timeout = timeout
-        self._connection: asyncpg.Connection | None = None
-
-    def __await__(self) -> Generator[Any, None, asyncpg.Connection]:
-        return self._pool._acquire(self._timeout).__await__()
-
-    async def __aenter__(self) -> asyncpg.Connection:
-        self._connection = await self._pool._acquire(self._timeout)
-        return self._connection
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._connection is not None
-        await self._pool.release(self._connection)
+from adapters.db.pool import BoundedPool, Connector
 
 
 async def _release_as_is(connection: asyncpg.Connection) -> None:
@@ -96,11 +34,13 @@ async def open_database(
     pool_max: int,
     statement_timeout_ms: int,
     acquire_timeout_ms: int,
+    request_timeout_ms: int = 3000,
 ) -> None:
     bind_tables(engine)
     if isinstance(engine, SQLiteEngine) and engine.path != ":memory:":
         Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
     if isinstance(engine, PostgresEngine):
+        connector = Connector()
         await engine.start_connection_pool(
             min_size=pool_min,
             max_size=pool_max,
@@ -113,8 +53,16 @@ async def open_database(
                 "application_name": "blog-service",
             },
             reset=_release_as_is,
+            connect=connector,  # a connection opened for a unit of work is up by its deadline, or given up
         )
-        engine.pool = _BoundedPool(engine.pool, acquire_timeout_ms / 1000)
+        engine.pool = connector.pool = BoundedPool(engine.pool, acquire_timeout_ms / 1000, request_timeout_ms / 1000)
+
+
+def set_request_timeout(engine: Engine, milliseconds: int) -> None:  # type: ignore[type-arg]
+    """DB_REQUEST_TIMEOUT_MS, live: the budget of the units of work that open from now on."""
+    pool = engine.pool if isinstance(engine, PostgresEngine) else None
+    if isinstance(pool, BoundedPool):
+        pool.request_timeout = milliseconds / 1000
 
 
 async def close_database(engine: Engine, *, timeout: float = 10.0) -> None:  # type: ignore[type-arg]
@@ -138,7 +86,12 @@ def pool_stats(engine: Engine) -> tuple[int, int, int] | None:  # type: ignore[t
 
 
 async def ping(engine: Engine, timeout: float) -> None:  # type: ignore[type-arg]
-    """Raise unless the database answers a trivial query within ``timeout`` seconds."""
+    """Raise unless the database answers a trivial query within ``timeout`` seconds (on PostgreSQL,
+    and within DB_REQUEST_TIMEOUT_MS: the probe is a request's database work like any other)."""
+    pool = engine.pool if isinstance(engine, PostgresEngine) else None
+    if isinstance(pool, BoundedPool):
+        await pool.run("SELECT 1", (), seconds=min(timeout, pool.request_timeout))
+        return
     async with asyncio.timeout(timeout):
         await engine.run_querystring(_SELECT_1)
 

@@ -19,6 +19,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from adapters.db.pool import BoundedPool, transaction
 from domain.ports import Clock, RelationChange
 
 
@@ -101,10 +102,12 @@ class OutboxStore:
         self._engine = engine
         self._skip_locked = isinstance(engine, PostgresEngine)
 
-    def _transaction(self) -> Any:
+    def _transaction(self, *, bounded: bool = True) -> Any:
         if isinstance(self._engine, SQLiteEngine):
             # Writers queue on SQLite's one lock instead of failing half-way with "database is locked".
             return self._engine.transaction(transaction_type=TransactionType.immediate)
+        if bounded and isinstance(self._engine, PostgresEngine) and isinstance(self._engine.pool, BoundedPool):
+            return transaction(self._engine, self._engine.pool)  # within DB_REQUEST_TIMEOUT_MS
         return self._engine.transaction()
 
     async def claim(self, relay: str, now: datetime, limit: int, lease_until: datetime) -> list[OutboxEntry]:
@@ -180,7 +183,8 @@ class OutboxStore:
         writers to the two tables wait for it (a SHARE lock): a post deleted meanwhile would
         otherwise have its queued delete overtaken by the write queued here."""
         counts: dict[str, int] = {}
-        async with self._transaction():
+        # No deadline here: on a large database this one may take minutes.
+        async with self._transaction(bounded=False):
             if isinstance(self._engine, PostgresEngine):
                 await self._engine.run_ddl('LOCK TABLE "post", "comment" IN SHARE MODE')
             for kind, (count, enqueue) in _OWNERS.items():

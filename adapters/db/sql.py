@@ -3,7 +3,8 @@
 A repository's statements are written in its module (``adapters/db/posts.py`` and its siblings) as
 ``Statement``\\ s: literal SQL with asyncpg's ``$1``, ``$2`` placeholders. On PostgreSQL a statement
 goes straight to asyncpg (which prepares and caches it per connection) on the unit of work's
-transaction connection, or on a pooled connection outside one; on SQLite it goes through Piccolo's
+transaction connection, or on a pooled connection outside one, within the unit of work's deadline
+or one of its own (DB_REQUEST_TIMEOUT_MS, adapters/db/pool.py); on SQLite it goes through Piccolo's
 engine with ``?`` for each ``$n``. Where SQLite needs other words, the statement says so
 (``sqlite=``). Both kinds join the unit of work's transaction through Piccolo's per-engine
 ContextVar, so one repository instance serves every request. Why Piccolo builds none of these
@@ -65,10 +66,9 @@ async def fetch(engine: Engine, statement: Statement, *args: Any) -> list[Row]: 
     try:
         if isinstance(engine, PostgresEngine) and engine.pool is not None:
             transaction = engine.current_transaction.get()
-            if transaction is not None:
+            if transaction is not None:  # the unit of work's, under its deadline (adapters/db/pool.py)
                 return await transaction.connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
-            async with engine.pool.acquire() as connection:
-                return await connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
+            return await engine.pool.run(statement.postgres, args)  # type: ignore[no-any-return]  # a deadline of its own
         rows = await engine.run_querystring(QueryString(statement._template, *(args[i] for i in statement._order)))
     except Exception as exc:
         if (unavailable := as_unavailable(exc)) is not None:

@@ -1,4 +1,8 @@
-"""The unit of work: one Piccolo transaction per use-case call, and the outbox that records in it.
+"""The unit of work: one transaction per use-case call, and the outbox that records in it.
+
+On PostgreSQL the transaction is a ``BoundedTransaction`` (adapters/db/pool.py): the turn, BEGIN,
+every statement and the COMMIT or ROLLBACK share one deadline, DB_REQUEST_TIMEOUT_MS. On SQLite
+(development) it is Piccolo's, opened ``IMMEDIATE``.
 
 The repositories and readers are not attributes of it: their statements join the transaction
 through Piccolo's per-engine ContextVar (adapters/db/sql.py: ``fetch``), whichever instance sends
@@ -19,6 +23,7 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
 from adapters.db.errors import as_unavailable
+from adapters.db.pool import BoundedPool, BoundedTransaction
 from domain.ports import Outbox, RelationChange
 
 type Transaction = PostgresTransaction | SQLiteTransaction
@@ -54,12 +59,18 @@ class PiccoloUnitOfWork:
 
     def __init__(self, factory: PiccoloUnitOfWorkFactory) -> None:
         self._factory = factory
-        self._tx: Transaction | None = None
+        self._tx: BoundedTransaction | Transaction | None = None
         self._committed = False
         self.outbox: Outbox = factory.outbox if factory.on_outbox_commit is None else _RecordingOutbox(factory.outbox)
 
     async def __aenter__(self) -> Self:
         engine = self._factory.engine
+        if isinstance(engine, PostgresEngine) and isinstance(engine.pool, BoundedPool):
+            try:
+                self._tx = await BoundedTransaction.begin(engine, engine.pool)
+            except Exception as exc:
+                raise (as_unavailable(exc) or exc) from exc
+            return self
         tx: Transaction = (
             engine.transaction(transaction_type=TransactionType.immediate)
             if isinstance(engine, SQLiteEngine)
@@ -76,7 +87,7 @@ class PiccoloUnitOfWork:
     async def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("commit() outside the unit of work's block")
-        await self._tx.commit()  # type: ignore[no-untyped-call]
+        await self._tx.commit()
         self._committed = True
         if isinstance(self.outbox, _RecordingOutbox) and self.outbox.recorded:
             self._factory.on_outbox_commit()  # type: ignore[misc]
@@ -85,7 +96,12 @@ class PiccoloUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         tx, self._tx = self._tx, None
-        if tx is not None:
+        if isinstance(tx, BoundedTransaction):
+            try:
+                await tx.close()
+            except Exception as failed:  # not expected: closing cuts rather than fail; still a 503
+                raise (as_unavailable(failed) or failed) from failed
+        elif tx is not None:
             await self._close(tx)
         if exc is not None and (unavailable := as_unavailable(exc)) is not None:
             raise unavailable from exc

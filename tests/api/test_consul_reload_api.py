@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from lagom import Container
 from litestar.testing import AsyncTestClient
+from piccolo.engine.base import Engine
 
 from adapters.auth.keys import KeySource
 from app.container import build_container
@@ -161,3 +162,17 @@ async def test_consul_down_mid_run_keeps_the_settings_and_recovers(
         return response.status_code == 200
 
     await eventually(bob_is_admin, "the change made during the outage applied after it")
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_the_database_budget_changed_in_consul_applies_without_restart(
+    client: Any, keys: TestKeys, consul: FakeConsul
+) -> None:
+    """DB_REQUEST_TIMEOUT_MS is live: units of work that open after the change get the new budget."""
+    container = client.app.state.container
+    pool = container[Engine].pool
+    assert pool.request_timeout == 3.0
+    consul.put("app/DB_REQUEST_TIMEOUT_MS", "1500")
+    await eventually(lambda: pool.request_timeout == 1.5, "DB_REQUEST_TIMEOUT_MS=1500 applied")
+    assert container[SettingsStore].current.db_request_timeout_ms == 1500
+    assert (await client.get("/v1/users/me", headers=keys.headers("erin"))).status_code == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -155,3 +156,22 @@ async def test_listing_filters_order_paging_and_total(rpc, keys):
 async def test_bad_listing_values_are_invalid_argument_naming_the_field(rpc, fields, field):
     failure = await fails(listing(rpc, **fields), Code.INVALID_ARGUMENT)
     assert list(failure.field_violations()) == [field]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_an_update_cut_by_the_database_deadline_is_unavailable_and_changes_nothing(serve, db_url):
+    """Another writer holds the row past DB_REQUEST_TIMEOUT_MS: the same 503 as over HTTP, in gRPC's
+    terms (UNAVAILABLE with a retry delay); the server's own statement timeout is far above it."""
+    async with serve(DB_REQUEST_TIMEOUT_MS="300", DB_STATEMENT_TIMEOUT_MS="30000") as rpc:
+        post = await create(rpc, "original")
+        other = await asyncpg.connect(db_url)
+        try:
+            async with other.transaction():
+                await other.execute("SELECT 1 FROM post WHERE id = $1 FOR UPDATE", uuid.UUID(post.id))
+                failure = await fails(update(rpc, post.id, "changed"), Code.UNAVAILABLE)
+                assert "database" in failure.message
+                assert failure.retry_seconds() is not None
+        finally:
+            await other.close()
+        assert (await get(rpc, post.id)).content == "original"
+        assert (await update(rpc, post.id, "changed")).post.version == 2

@@ -12,6 +12,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -45,6 +46,7 @@ class PgCluster:
         self.log = self.root / "server.log"
         self.port = free_port()
         self._as_root = os.geteuid() == 0
+        self._frozen: list[int] = []
 
     @property
     def url(self) -> str:
@@ -81,6 +83,38 @@ class PgCluster:
         """``fast`` disconnects every client and shuts down; ``immediate`` is a crash."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
 
+    def postmaster(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def children(self, parent: int) -> list[int]:
+        """The processes ``parent`` forked (backends, checkpointer, ...)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                # The command may hold spaces and parentheses: the parent pid follows the last ")".
+                if int(stat.read_text().rpartition(")")[2].split()[1]) == parent:
+                    found.append(int(stat.parent.name))
+        return found
+
+    def freeze(self) -> None:
+        """SIGSTOP every process of this server (and only of it), the postmaster first, so that it
+        forks no new backend: the kernel still accepts connections and keeps what clients send;
+        nobody answers."""
+        postmaster = self.postmaster()
+        os.kill(postmaster, signal.SIGSTOP)
+        self._frozen.append(postmaster)
+        for pid in self.children(postmaster):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                self._frozen.append(pid)
+
+    def thaw(self) -> None:
+        """SIGCONT the processes ``freeze`` stopped."""
+        frozen, self._frozen = self._frozen, []
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
 
@@ -93,6 +127,7 @@ class PgCluster:
         return self.database_url(name)
 
     def destroy(self) -> None:
+        self.thaw()
         if self.running():
             with contextlib.suppress(RuntimeError):
                 self.stop("immediate")

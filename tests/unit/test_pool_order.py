@@ -1,4 +1,4 @@
-"""Waiters for a pooled connection are served in arrival order (adapters/db/lifecycle.py).
+"""Waiters for a pooled connection are served in arrival order (adapters/db/pool.py).
 
 The stand-in pool hands out connections from an asyncio.Queue, as asyncpg's does: a waiter woken
 for a released connection can lose it to a task that runs first, and then queues again at the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.db.lifecycle import _BoundedPool
+from adapters.db.pool import BoundedPool
 
 
 class QueuePool:
@@ -55,5 +55,5 @@ async def test_the_bare_queue_lets_a_newcomer_cut_in():
 
 
 async def test_the_wrapper_serves_waiters_first_come_first_served():
-    pool = _BoundedPool(QueuePool(1), acquire_timeout=5)  # type: ignore[arg-type]
+    pool = BoundedPool(QueuePool(1), acquire_timeout=5, request_timeout=5)  # type: ignore[arg-type]
     assert await served_order(pool, pool.acquire) == ["first", "second", "newcomer"]
