@@ -159,7 +159,9 @@ async def test_a_frozen_database_answers_503_within_the_budget_everywhere_and_re
             assert await admin.fetchval("SELECT count(*) FROM post WHERE content = 'made while frozen'") == 1
             assert await admin.fetchval("SELECT count(*) FROM post") == before + 1
             assert await admin.fetchval("SELECT version FROM post WHERE id = $1", uuid.UUID(post["id"])) == 2
+            # region: webhook
             assert await admin.fetchval("SELECT count(*) FROM users WHERE id = $1", kc_user) == 1
+            # endregion
             assert await outbox_orphans(admin) == set()
             deleted, _ = await timed(again["delete"]())
             assert deleted.status_code == 204
