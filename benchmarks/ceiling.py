@@ -30,7 +30,8 @@ from joserfc.jwt import JWTClaimsRegistry
 from adapters.auth.keys import DEV_ISSUER
 from adapters.db import comments, posts, users
 from app.http.schemas import CommentOut, CommentPage, ContentIn, PostOut, PostPage
-from domain.listing import SortField, SortOrder
+from domain.comments import CommentQuery
+from domain.listing import ListQuery, SortField, SortOrder, cursor_after
 from domain.model import CONTENT_MAX_LENGTH
 
 
@@ -103,20 +104,29 @@ class Ceiling:
     async def list_posts(self, query: dict[str, str]) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         assert self.pool is not None
         limit, offset = int(query.get("limit", 20)), int(query.get("offset", 0))
-        rows = await self.pool.fetch(_POST_PAGE, limit, offset)
+        rows = await self.pool.fetch(_POST_PAGE, limit + 1, offset)  # one more: is there a next page?
         total = rows[0][-1] if rows else 0 if offset == 0 else await self.pool.fetchval(_POST_COUNT)
-        return 200, _encode(PostPage([PostOut(*row[:-1]) for row in rows], total, limit, offset)), []
+        after = None
+        if len(rows) > limit:
+            after = cursor_after("post", ListQuery(limit=limit), rows[limit - 1]["updated_at"], rows[limit - 1]["id"])
+        items = [PostOut(*row[:-1]) for row in rows[:limit]]
+        return 200, _encode(PostPage(items, total, limit, offset, after)), []
 
     async def list_comments(self, query: dict[str, str]) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         assert self.pool is not None
         limit, offset = int(query.get("limit", 20)), int(query.get("offset", 0))
         post_id = uuid.UUID(query["post_id"])
-        rows = await self.pool.fetch(_COMMENT_PAGE, post_id, limit, offset)
+        rows = await self.pool.fetch(_COMMENT_PAGE, post_id, limit + 1, offset)
         if rows or offset == 0:
             total = rows[0][-1] if rows else 0
         else:
             total = await self.pool.fetchval(_COMMENT_COUNT, post_id)
-        return 200, _encode(CommentPage([CommentOut(*row[:-1]) for row in rows], total, limit, offset)), []
+        after = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            after = cursor_after("comment", CommentQuery(post_id=post_id, limit=limit), last["updated_at"], last["id"])
+        items = [CommentOut(*row[:-1]) for row in rows[:limit]]
+        return 200, _encode(CommentPage(items, total, limit, offset, after)), []
 
     async def create_post(self, caller: uuid.UUID, body: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         assert self.pool is not None

@@ -26,7 +26,7 @@ import msgspec
 
 from domain.comments import Comment, CommentReader, CommentRepository
 from domain.errors import Conflict
-from domain.listing import Page, SortOrder
+from domain.listing import Page, SortOrder, cursor_after, cursor_position
 from domain.model import Principal
 from domain.ports import Action, Authorizer, Clock, RelationChange, UnitOfWorkFactory
 from domain.posts import Post, PostReader, PostRepository
@@ -101,9 +101,9 @@ class FakeRepository[T]:
 class FakeReader[T]:
     """A listing over one table, as the SQL does it: every filter the query sets (``from_date`` and
     ``to_date`` bound ``created_at``, any other is equality on the field of that name), sorted on
-    ``sort_by`` then id, paged."""
+    ``sort_by`` then id, paged by offset or after a cursor's row, with the next page's cursor."""
 
-    _NOT_FILTERS = frozenset({"sort_by", "order", "limit", "offset"})
+    _NOT_FILTERS = frozenset({"sort_by", "order", "limit", "offset", "cursor"})
 
     def __init__(self, db: FakeDatabase, table: str) -> None:
         self.db = db
@@ -114,8 +114,16 @@ class FakeReader[T]:
             k: v for k, v in msgspec.structs.asdict(query).items() if k not in self._NOT_FILTERS and v is not None
         }
         rows = [row for row in self.db.current().rows[self.table].values() if _matches(row, filters)]
-        rows.sort(key=lambda row: (getattr(row, query.sort_by.value), row.id), reverse=query.order is SortOrder.desc)
-        return Page(rows[query.offset : query.offset + query.limit], len(rows), query.limit, query.offset)
+        descending = query.order is SortOrder.desc
+        key = lambda row: (getattr(row, query.sort_by.value), row.id)  # noqa: E731
+        rows.sort(key=key, reverse=descending)
+        start = query.offset or 0
+        if (after := cursor_position(self.table, query)) is not None:
+            start = sum(1 for row in rows if (key(row) >= after if descending else key(row) <= after))
+        page = rows[start : start + query.limit]
+        more = len(rows) > start + query.limit
+        next_cursor = cursor_after(self.table, query, *key(page[-1])) if more else None
+        return Page(page, len(rows), query.limit, query.offset or 0, next_cursor)
 
 
 def _matches(row: Any, filters: dict[str, Any]) -> bool:

@@ -11,7 +11,8 @@ ContextVar, so one repository instance serves every request. Why Piccolo builds 
 queries, and where it does build them: docs/database.md.
 
 ``Listing`` is the one builder, because a listing's variants are real: which filters are set ×
-the sort field × the order. Each variant is assembled once, on first use, then cached.
+the sort field × the order × whether the page starts at an offset or after a cursor's row. Each
+variant is assembled once, on first use, then cached.
 
 Every statement and every listing variant, in both dialects, is checked in under
 ``tests/snapshots/sql/`` (``uv run just sql-snapshot`` rewrites it): a change of SQL shows in a diff.
@@ -30,7 +31,7 @@ from piccolo.querystring import QueryString
 
 from adapters.db.errors import as_unavailable, is_unique_violation
 from domain.errors import Conflict
-from domain.listing import Page, SortOrder
+from domain.listing import Page, SortOrder, cursor_after, cursor_position
 
 type Row = Sequence[Any]
 
@@ -90,7 +91,9 @@ class Query(Protocol):
     @property
     def limit(self) -> int: ...
     @property
-    def offset(self) -> int: ...
+    def offset(self) -> int | None: ...
+    @property
+    def cursor(self) -> str | None: ...
 
 
 class Listing:
@@ -104,6 +107,12 @@ class Listing:
     the unfiltered total on PostgreSQL is the sum of the table's row-count deltas (migration "row
     counts", adapters/db/row_counts.py), which costs the same on any table size; otherwise, and on
     SQLite, ``COUNT(*)`` (through the listing indexes when filtered).
+
+    A page after a cursor (domain/listing.py) is the keyset form: the filters ANDed with
+    ``(<sort field>, "id") < ($v, $id)`` (``>`` ascending) and no OFFSET, so the database starts
+    in the sort field's index right after the last row it served, at any depth; ties on the sort
+    value are broken by id, so no row is skipped or served twice. Every page asks for one row
+    more than its limit: that row, if it comes, says there is a next page (and is not returned).
     """
 
     def __init__(
@@ -120,37 +129,61 @@ class Listing:
         self.filters = dict(filters)
         self.sort_columns = tuple(sort_columns)
         self.counted_by_triggers = counted_by_triggers
-        self._pages: dict[tuple[tuple[str, ...], str, SortOrder], Statement] = {}
+        # Where the id and each sort value sit in a row: the next page's cursor is made of them.
+        names = [column.strip().strip('"') for column in columns.split(",")]
+        self._position = {name: names.index(name) for name in ("id", *self.sort_columns)}
+        self._pages: dict[tuple[tuple[str, ...], str, SortOrder, bool], Statement] = {}
         self._counts: dict[tuple[str, ...], Statement] = {}
 
     async def page[T](self, engine: Engine, query: Query, entity: type[T]) -> Page[T]:  # type: ignore[type-arg]
-        """One page of ``entity`` rows (their columns in the entity's field order) and the total."""
+        """One page of ``entity`` rows (their columns in the entity's field order), the total, and
+        the cursor of the next page. A cursor that is not this listing's → ``InvalidInput``."""
         names = tuple(name for name in self.filters if getattr(query, name) is not None)
         values = [getattr(query, name) for name in names]
-        statement = self.page_statement(names, query.sort_by.value, query.order)
-        rows = await fetch(engine, statement, *values, query.limit, query.offset)
+        sort_by, limit, offset = query.sort_by.value, query.limit, query.offset or 0
+        after = cursor_position(self.table, query)  # type: ignore[arg-type]
+        if after is None:
+            statement = self.page_statement(names, sort_by, query.order)
+            rows = await fetch(engine, statement, *values, limit + 1, offset)
+        else:
+            statement = self.page_statement(names, sort_by, query.order, after_cursor=True)
+            rows = await fetch(engine, statement, *values, *after, limit + 1)
         if rows:
             total = rows[0][-1]
-        elif query.offset == 0:
+        elif offset == 0 and after is None:
             total = 0
         else:  # past the last page: no row carried the total
             total = (await fetch(engine, self.count_statement(names), *values))[0][0]
-        return Page([entity(*row[:-1]) for row in rows], total, query.limit, query.offset)
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = cursor_after(self.table, query, last[self._position[sort_by]], last[self._position["id"]])  # type: ignore[arg-type]
+            del rows[limit:]
+        return Page([entity(*row[:-1]) for row in rows], total, limit, offset, next_cursor)
 
-    def page_statement(self, filters: tuple[str, ...], sort_by: str, order: SortOrder) -> Statement:
-        key = (filters, sort_by, order)
+    def page_statement(
+        self, filters: tuple[str, ...], sort_by: str, order: SortOrder, *, after_cursor: bool = False
+    ) -> Statement:
+        key = (filters, sort_by, order, after_cursor)
         statement = self._pages.get(key)
         if statement is None:
             if sort_by not in self.sort_columns:
                 raise ValueError(f"{self.table} listings sort on {self.sort_columns}, not {sort_by!r}")
-            where = self._where(filters)
+            n = len(filters)
+            conditions = [self.filters[name].format(f"${i}") for i, name in enumerate(filters, 1)]
+            if after_cursor:
+                beyond = ">" if order is SortOrder.asc else "<"
+                conditions.append(f'("{sort_by}", "id") {beyond} (${n + 1}, ${n + 2})')
+                paging = f"LIMIT ${n + 3}"
+            else:
+                paging = f"LIMIT ${n + 1} OFFSET ${n + 2}"
+            where = " WHERE " + " AND ".join(conditions) if conditions else ""
             direction = "ASC" if order is SortOrder.asc else "DESC"
-            limit = len(filters) + 1
 
             def page(total: str) -> str:
                 return (
                     f'SELECT {self.columns}, {total} AS total FROM "{self.table}"{where} '
-                    f'ORDER BY "{sort_by}" {direction}, "id" {direction} LIMIT ${limit} OFFSET ${limit + 1}'
+                    f'ORDER BY "{sort_by}" {direction}, "id" {direction} {paging}'
                 )
 
             statement = self._pages[key] = Statement(page(self._total(filters)), sqlite=page(self._count(filters)))
@@ -171,6 +204,10 @@ class Listing:
             where = ", ".join(filters) or "no filter"
             for sort_by, order in itertools.product(self.sort_columns, SortOrder):
                 yield f"page: {where}; {sort_by} {order.value}", self.page_statement(filters, sort_by, order)
+                yield (
+                    f"page after a cursor: {where}; {sort_by} {order.value}",
+                    self.page_statement(filters, sort_by, order, after_cursor=True),
+                )
             yield f"count: {where}", self.count_statement(filters)
 
     def _where(self, filters: tuple[str, ...]) -> str:

@@ -59,8 +59,8 @@ def list_query[Q: ListQuery](request: Any, query: type[Q] = ListQuery, **filters
     limit = request.limit if request.HasField("limit") else _DEFAULT.limit
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}")
-    offset = request.offset if request.HasField("offset") else 0
-    if offset < 0:
+    offset = request.offset if request.HasField("offset") else None
+    if offset is not None and offset < 0:
         raise InvalidInput("offset", "must not be negative")
     return query(
         owner_id=uuid_of("owner_id", request.owner_id) if request.HasField("owner_id") else None,
@@ -70,6 +70,7 @@ def list_query[Q: ListQuery](request: Any, query: type[Q] = ListQuery, **filters
         order=_enum(_SORT_ORDERS, "order", request.order),
         limit=limit,
         offset=offset,
+        cursor=request.cursor if request.HasField("cursor") else None,
         **filters,
     )
 

@@ -45,7 +45,11 @@ class PostService(posts_pb2_grpc.PostServiceServicer):
     async def ListPosts(self, request: posts_pb2.ListPostsRequest, context: Context) -> posts_pb2.ListPostsResponse:
         page = await self.list_posts(list_query(request))
         return posts_pb2.ListPostsResponse(
-            items=[post_message(post) for post in page.items], total=page.total, limit=page.limit, offset=page.offset
+            items=[post_message(post) for post in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+            next_cursor=page.next_cursor,
         )
 
     async def CreatePost(self, request: posts_pb2.CreatePostRequest, context: Context) -> posts_pb2.CreatePostResponse:
@@ -87,6 +91,7 @@ class CommentService(comments_pb2_grpc.CommentServiceServicer):
             total=page.total,
             limit=page.limit,
             offset=page.offset,
+            next_cursor=page.next_cursor,
         )
 
     async def CreateComment(

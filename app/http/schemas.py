@@ -27,6 +27,17 @@ Content = Annotated[
 ]
 
 
+NextCursor = Annotated[
+    str | None,
+    msgspec.Meta(
+        description=(
+            "pass it as `cursor` for the next page of the same listing (same filters and order); null on the "
+            "last page. Opaque: send it back as it came"
+        )
+    ),
+]
+
+
 class ContentIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     content: Content
 
@@ -98,6 +109,7 @@ class PostPage(msgspec.Struct, frozen=True):
     total: int
     limit: int
     offset: int
+    next_cursor: NextCursor
 
 
 class CommentPage(msgspec.Struct, frozen=True):
@@ -105,6 +117,7 @@ class CommentPage(msgspec.Struct, frozen=True):
     total: int
     limit: int
     offset: int
+    next_cursor: NextCursor
 
 
 class MaintenanceIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

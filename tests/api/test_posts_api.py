@@ -176,6 +176,9 @@ async def test_listing_query_parameters(client, keys):
         ({"limit": 101}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"offset": -1}, "offset"),
+        ({"offset": 10_001}, "offset"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "x" * 201}, "cursor"),
         ({"sort_by": "content"}, "sort_by"),
         ({"order": "up"}, "order"),
         ({"owner_id": "nobody"}, "owner_id"),
@@ -197,3 +200,45 @@ async def test_concurrent_patches_with_the_same_if_match_exactly_one_wins(client
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 412, 412, 412, 412, 412]
     assert (await client.get(f"/v1/posts/{post['id']}", headers=keys.headers())).json()["version"] == 2
+
+
+async def test_paging_by_cursor_walks_every_post_once_and_the_last_page_has_no_cursor(client, keys):
+    for i in range(5):
+        await create(client, keys, f"p{i}")
+    params = {"sort_by": "created_at", "order": "asc", "limit": 2}
+    seen, pages = [], 0
+    page = (await client.get("/v1/posts", params=params, headers=keys.headers())).json()
+    while True:
+        pages += 1
+        assert (page["total"], page["limit"], page["offset"]) == (5, 2, 0)
+        seen += [p["content"] for p in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = {**params, "cursor": page["next_cursor"]}
+        page = (await client.get("/v1/posts", params=cursor, headers=keys.headers())).json()
+    assert (seen, pages) == ([f"p{i}" for i in range(5)], 3)
+    everything = (await client.get("/v1/posts", params={"limit": 5}, headers=keys.headers())).json()
+    assert everything["next_cursor"] is None
+
+
+async def test_a_cursor_with_offset_or_under_other_filters_is_a_400(client, keys):
+    for i in range(3):
+        await create(client, keys, f"p{i}")
+    first = (await client.get("/v1/posts", params={"limit": 1}, headers=keys.headers())).json()
+    cursor = first["next_cursor"]
+    for params in (
+        {"cursor": cursor, "offset": 0},
+        {"cursor": cursor, "offset": 1},
+        {"cursor": cursor, "order": "asc"},
+        {"cursor": cursor, "owner_id": str(keys.user_id("alice"))},
+    ):
+        problem = assert_problem(await client.get("/v1/posts", params=params, headers=keys.headers()), 400)
+        assert [e["field"] for e in problem["errors"]] == ["cursor"], params
+    comments = await client.get("/v1/comments", params={"cursor": cursor}, headers=keys.headers())
+    assert [e["field"] for e in assert_problem(comments, 400)["errors"]] == ["cursor"]
+
+
+async def test_offset_is_capped_and_the_refusal_points_to_cursors(client, keys):
+    problem = assert_problem(await client.get("/v1/posts", params={"offset": 10_001}, headers=keys.headers()), 400)
+    assert "cursor" in problem["errors"][0]["message"]
+    assert (await client.get("/v1/posts", params={"offset": 10_000}, headers=keys.headers())).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.listing import MAX_OFFSET
 from tests.api.test_posts_api import assert_problem
 
 
@@ -103,7 +104,7 @@ async def test_openapi_states_headers_conditions_and_every_status(client):
 
     query = {p["name"]: p["schema"] for p in paths["/v1/posts"]["get"]["parameters"]}
     assert (query["limit"]["minimum"], query["limit"]["maximum"]) == (1, 100)
-    assert query["offset"]["maximum"] == 2**63 - 1
+    assert query["offset"]["maximum"] == MAX_OFFSET  # deeper: cursor
     for bound in (query["limit"]["minimum"], query["limit"]["maximum"], query["offset"]["maximum"]):
         assert isinstance(bound, int)
     for name in ("from_date", "to_date"):

@@ -87,6 +87,13 @@ async def test_comment_listing_by_post_and_owner(rpc, keys):
     both = await listing(post_id=one.id, owner_id=str(keys.user_id("carol")), limit=1)
     assert ([c.id for c in both.items], both.total, both.limit) == ([second.id], 1, 1)
     assert (await listing()).total == 3
+    by_creation = {"post_id": one.id, "sort_by": listing_pb2.SORT_FIELD_CREATED_AT, "order": listing_pb2.SORT_ORDER_ASC}
+    page = await listing(**by_creation, limit=1)
+    rest = await listing(**by_creation, limit=1, cursor=page.next_cursor)
+    assert ([c.id for c in page.items], [c.id for c in rest.items]) == ([first.id], [second.id])
+    assert not rest.HasField("next_cursor")
+    elsewhere = listing(post_id=two.id, cursor=page.next_cursor)  # another filter: not this listing's cursor
+    assert list((await fails(elsewhere, Code.INVALID_ARGUMENT)).field_violations()) == ["cursor"]
 
     assert list((await fails(listing(post_id="nope"), Code.INVALID_ARGUMENT)).field_violations()) == ["post_id"]
     assert list((await fails(listing(limit=0), Code.INVALID_ARGUMENT)).field_violations()) == ["limit"]

@@ -133,6 +133,14 @@ async def test_listing_filters_order_paging_and_total(rpc, keys):
     assert [p.id for p in page.items] == [second.id]
     assert (page.total, page.limit, page.offset) == (3, 1, 1)
 
+    by_cursor = await listing(rpc, limit=2, sort_by=listing_pb2.SORT_FIELD_CREATED_AT)
+    assert [p.id for p in by_cursor.items] == [third.id, second.id]
+    rest = await listing(rpc, limit=2, sort_by=listing_pb2.SORT_FIELD_CREATED_AT, cursor=by_cursor.next_cursor)
+    assert [p.id for p in rest.items] == [first.id]
+    assert not rest.HasField("next_cursor")  # the last page
+    mixed = listing(rpc, offset=0, cursor=by_cursor.next_cursor, sort_by=listing_pb2.SORT_FIELD_CREATED_AT)
+    assert list((await fails(mixed, Code.INVALID_ARGUMENT)).field_violations()) == ["cursor"]
+
     created = second.created_at.ToDatetime(tzinfo=UTC)
     window = await listing(rpc, from_date=at(created), to_date=at(created))
     assert [p.id for p in window.items] == [second.id]
@@ -146,6 +154,8 @@ async def test_listing_filters_order_paging_and_total(rpc, keys):
         ({"limit": 0}, "limit"),
         ({"limit": 101}, "limit"),
         ({"offset": -1}, "offset"),
+        ({"offset": 10_001}, "offset"),
+        ({"cursor": "not a cursor"}, "cursor"),
         ({"owner_id": "nobody"}, "owner_id"),
         ({"sort_by": 9}, "sort_by"),
         ({"order": 7}, "order"),

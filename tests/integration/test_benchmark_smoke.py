@@ -54,9 +54,10 @@ async def test_the_ceiling_serves_every_scenario_on_a_small_seed(engine, db_url,
 
             page = (await client.get("/v1/posts?limit=20", headers=auth)).json()
             assert (len(page["items"]), page["total"]) == (20, 25)
+            assert page["next_cursor"]  # the service's response, cursor included
 
             comments = (await client.get(f"/v1/comments?post_id={some}", headers=auth)).json()
-            assert comments["total"] == 2
+            assert (comments["total"], comments["next_cursor"]) == (2, None)
             assert {c["post_id"] for c in comments["items"]} == {some}
 
             created = await client.post("/v1/posts", headers=auth, json={"content": " new "})

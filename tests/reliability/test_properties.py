@@ -175,7 +175,32 @@ def test_every_valid_listing_query_gives_exactly_the_filtered_sorted_sliced_rows
     ids, total = dataset.expected(query)
     assert [item["id"] for item in page["items"]] == ids
     assert (page["total"], page["limit"], page["offset"]) == (total, query.get("limit", 20), query.get("offset", 0))
+    assert (page["next_cursor"] is not None) == (query.get("offset", 0) + query.get("limit", 20) < total)
     STATS["listing queries checked"] += 1
+
+
+@LISTING
+@given(data=st.data())
+def test_walking_any_valid_listing_by_cursor_gives_every_row_once_in_order(
+    dataset: Dataset, data: st.DataObject
+) -> None:
+    query = data.draw(valid_queries(dataset))
+    query.pop("offset", None)
+    query["limit"] = data.draw(st.integers(min_value=1, max_value=9))
+    everything, total = dataset.expected({**query, "limit": 1000})
+    seen: list[str] = []
+    params = query
+    while True:
+        response = dataset.client.get("/v1/posts", params=params, headers=dataset.headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert (page["total"], page["offset"]) == (total, 0)
+        seen += [item["id"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params = {**query, "cursor": page["next_cursor"]}
+    assert seen == everything
+    STATS["listings walked by cursor"] += 1
 
 
 invalid_values = st.sampled_from(

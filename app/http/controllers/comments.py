@@ -14,6 +14,7 @@ from app.http.controllers.listing import (
     LIMIT,
     ORDER,
     SORT_BY,
+    Cursor,
     FromDate,
     Limit,
     Offset,
@@ -68,13 +69,18 @@ class CommentController(Controller):
         sort_by: SortBy = SORT_BY,
         order: Order = ORDER,
         limit: Limit = LIMIT,
-        offset: Offset = 0,
+        offset: Offset = None,
+        cursor: Cursor = None,
     ) -> CommentPage:
         """A page of comments, by post, owner and creation time, newest change first by default.
         `total` counts every comment the filters match."""
-        query = list_query(owner_id, from_date, to_date, sort_by, order, limit, offset, CommentQuery, post_id=post_id)
+        query = list_query(
+            owner_id, from_date, to_date, sort_by, order, limit, offset, cursor, CommentQuery, post_id=post_id
+        )
         page = await list_comments(query)
-        return CommentPage([CommentOut.of(item) for item in page.items], page.total, page.limit, page.offset)
+        return CommentPage(
+            [CommentOut.of(item) for item in page.items], page.total, page.limit, page.offset, page.next_cursor
+        )
 
     @get(
         "/{comment_id:str}",

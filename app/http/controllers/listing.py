@@ -11,10 +11,7 @@ from litestar.openapi.spec.enums import OpenAPIFormat
 from litestar.params import QueryParameter
 
 from domain.errors import InvalidInput
-from domain.listing import ListQuery, SortField, SortOrder
-
-# The databases' OFFSET is a signed 64-bit integer; a larger value would be a driver error, not a 400.
-MAX_OFFSET = 2**63 - 1
+from domain.listing import MAX_OFFSET, ListQuery, SortField, SortOrder
 
 
 def _date_time(name: str, raw: str | None) -> datetime | None:
@@ -36,6 +33,15 @@ def _date_time(name: str, raw: str | None) -> datetime | None:
     return value
 
 
+def _offset(raw: str | None) -> int | None:
+    """A count of rows, digits only; past the cap (however long) it is the domain's to refuse."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise InvalidInput("offset", f"must be a whole number from 0 to {MAX_OFFSET:,}")
+    return int(raw) if len(raw) <= len(str(MAX_OFFSET)) else MAX_OFFSET + 1
+
+
 # The listings' query parameters, declared on each listing handler itself. Not a Litestar dependency
 # on purpose: a handler with two dependencies at one level (this and its use case) has them resolved
 # concurrently in an anyio task group, which cost as much CPU as the listing's query (benchmarks/README.md).
@@ -55,10 +61,24 @@ Order = Annotated[SortOrder, QueryParameter(description="sort direction")]
 Limit = Annotated[
     int, QueryParameter(ge=1, le=100, description="page size", schema_extra={"minimum": 1, "maximum": 100})
 ]
+# Read by hand (``_offset``), as the dates are: Litestar would take `offset=null` for "absent" on an
+# optional integer. The cap is the domain's (ListQuery), whose 400 points to cursors.
 Offset = Annotated[
-    int,
+    str | None,
     QueryParameter(
-        ge=0, le=MAX_OFFSET, description="items to skip", schema_extra={"minimum": 0, "maximum": MAX_OFFSET}
+        description=f"items to skip, at most {MAX_OFFSET:,}; deeper, follow `next_cursor`",
+        schema_extra={"one_of": None, "type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        description=(
+            "the `next_cursor` of the page before, as it came: the next page of the same listing (same filters "
+            "and order), costing the same at any depth; not with `offset`"
+        ),
+        max_length=200,
+        schema_extra={"one_of": None, "type": "string"},
     ),
 ]
 
@@ -73,7 +93,8 @@ def list_query[Q: ListQuery](
     sort_by: SortField,
     order: SortOrder,
     limit: int,
-    offset: int,
+    offset: str | None,
+    cursor: str | None,
     query: type[Q] = ListQuery,  # type: ignore[assignment]
     **filters: object,
 ) -> Q:
@@ -89,6 +110,7 @@ def list_query[Q: ListQuery](
         sort_by=sort_by,
         order=order,
         limit=limit,
-        offset=offset,
+        offset=_offset(offset),
+        cursor=cursor,
         **filters,
     )

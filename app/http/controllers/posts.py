@@ -13,6 +13,7 @@ from app.http.controllers.listing import (
     LIMIT,
     ORDER,
     SORT_BY,
+    Cursor,
     FromDate,
     Limit,
     Offset,
@@ -62,12 +63,15 @@ class PostController(Controller):
         sort_by: SortBy = SORT_BY,
         order: Order = ORDER,
         limit: Limit = LIMIT,
-        offset: Offset = 0,
+        offset: Offset = None,
+        cursor: Cursor = None,
     ) -> PostPage:
         """A page of posts, filtered by owner and creation time, newest change first by default.
         `total` counts every post the filters match."""
-        page = await list_posts(list_query(owner_id, from_date, to_date, sort_by, order, limit, offset))
-        return PostPage([PostOut.of(item) for item in page.items], page.total, page.limit, page.offset)
+        page = await list_posts(list_query(owner_id, from_date, to_date, sort_by, order, limit, offset, cursor))
+        return PostPage(
+            [PostOut.of(item) for item in page.items], page.total, page.limit, page.offset, page.next_cursor
+        )
 
     @get(
         "/{post_id:str}",

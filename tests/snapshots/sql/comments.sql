@@ -42,11 +42,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment") AS total FROM "comment" ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: no filter; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COALESCE(SUM(delta), 0)::bigint FROM row_count_delta WHERE relation = 'comment') AS total FROM "comment" WHERE ("created_at", "id") > ($1, $2) ORDER BY "created_at" ASC, "id" ASC LIMIT $3;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment") AS total FROM "comment" WHERE ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: no filter; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COALESCE(SUM(delta), 0)::bigint FROM row_count_delta WHERE relation = 'comment') AS total FROM "comment" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment") AS total FROM "comment" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: no filter; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COALESCE(SUM(delta), 0)::bigint FROM row_count_delta WHERE relation = 'comment') AS total FROM "comment" WHERE ("created_at", "id") < ($1, $2) ORDER BY "created_at" DESC, "id" DESC LIMIT $3;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment") AS total FROM "comment" WHERE ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: no filter; updated_at asc
 -- PostgreSQL
@@ -54,11 +66,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment") AS total FROM "comment" ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: no filter; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COALESCE(SUM(delta), 0)::bigint FROM row_count_delta WHERE relation = 'comment') AS total FROM "comment" WHERE ("updated_at", "id") > ($1, $2) ORDER BY "updated_at" ASC, "id" ASC LIMIT $3;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment") AS total FROM "comment" WHERE ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: no filter; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COALESCE(SUM(delta), 0)::bigint FROM row_count_delta WHERE relation = 'comment') AS total FROM "comment" ORDER BY "updated_at" DESC, "id" DESC LIMIT $1 OFFSET $2;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment") AS total FROM "comment" ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: no filter; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COALESCE(SUM(delta), 0)::bigint FROM row_count_delta WHERE relation = 'comment') AS total FROM "comment" WHERE ("updated_at", "id") < ($1, $2) ORDER BY "updated_at" DESC, "id" DESC LIMIT $3;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment") AS total FROM "comment" WHERE ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: no filter
 -- PostgreSQL
@@ -72,11 +96,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1) AS total FROM "comment" WHERE "owner_id" = $1 AND ("created_at", "id") > ($2, $3) ORDER BY "created_at" ASC, "id" ASC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1) AS total FROM "comment" WHERE "owner_id" = $1 ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1) AS total FROM "comment" WHERE "owner_id" = $1 AND ("created_at", "id") < ($2, $3) ORDER BY "created_at" DESC, "id" DESC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: owner_id; updated_at asc
 -- PostgreSQL
@@ -84,11 +120,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1) AS total FROM "comment" WHERE "owner_id" = $1 AND ("updated_at", "id") > ($2, $3) ORDER BY "updated_at" ASC, "id" ASC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1) AS total FROM "comment" WHERE "owner_id" = $1 ORDER BY "updated_at" DESC, "id" DESC LIMIT $2 OFFSET $3;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1) AS total FROM "comment" WHERE "owner_id" = $1 AND ("updated_at", "id") < ($2, $3) ORDER BY "updated_at" DESC, "id" DESC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: owner_id
 -- PostgreSQL
@@ -102,11 +150,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ?) AS total FROM "comment" WHERE "post_id" = ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: post_id; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1) AS total FROM "comment" WHERE "post_id" = $1 AND ("created_at", "id") > ($2, $3) ORDER BY "created_at" ASC, "id" ASC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ?) AS total FROM "comment" WHERE "post_id" = ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: post_id; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1) AS total FROM "comment" WHERE "post_id" = $1 ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ?) AS total FROM "comment" WHERE "post_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: post_id; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1) AS total FROM "comment" WHERE "post_id" = $1 AND ("created_at", "id") < ($2, $3) ORDER BY "created_at" DESC, "id" DESC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ?) AS total FROM "comment" WHERE "post_id" = ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: post_id; updated_at asc
 -- PostgreSQL
@@ -114,11 +174,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ?) AS total FROM "comment" WHERE "post_id" = ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: post_id; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1) AS total FROM "comment" WHERE "post_id" = $1 AND ("updated_at", "id") > ($2, $3) ORDER BY "updated_at" ASC, "id" ASC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ?) AS total FROM "comment" WHERE "post_id" = ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: post_id; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1) AS total FROM "comment" WHERE "post_id" = $1 ORDER BY "updated_at" DESC, "id" DESC LIMIT $2 OFFSET $3;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ?) AS total FROM "comment" WHERE "post_id" = ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: post_id; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1) AS total FROM "comment" WHERE "post_id" = $1 AND ("updated_at", "id") < ($2, $3) ORDER BY "updated_at" DESC, "id" DESC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ?) AS total FROM "comment" WHERE "post_id" = ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: post_id
 -- PostgreSQL
@@ -132,11 +204,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ?) AS total FROM "comment" WHERE "created_at" >= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: from_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1) AS total FROM "comment" WHERE "created_at" >= $1 AND ("created_at", "id") > ($2, $3) ORDER BY "created_at" ASC, "id" ASC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ?) AS total FROM "comment" WHERE "created_at" >= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: from_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1) AS total FROM "comment" WHERE "created_at" >= $1 ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ?) AS total FROM "comment" WHERE "created_at" >= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: from_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1) AS total FROM "comment" WHERE "created_at" >= $1 AND ("created_at", "id") < ($2, $3) ORDER BY "created_at" DESC, "id" DESC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ?) AS total FROM "comment" WHERE "created_at" >= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: from_date; updated_at asc
 -- PostgreSQL
@@ -144,11 +228,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ?) AS total FROM "comment" WHERE "created_at" >= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: from_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1) AS total FROM "comment" WHERE "created_at" >= $1 AND ("updated_at", "id") > ($2, $3) ORDER BY "updated_at" ASC, "id" ASC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ?) AS total FROM "comment" WHERE "created_at" >= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: from_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1) AS total FROM "comment" WHERE "created_at" >= $1 ORDER BY "updated_at" DESC, "id" DESC LIMIT $2 OFFSET $3;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ?) AS total FROM "comment" WHERE "created_at" >= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: from_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1) AS total FROM "comment" WHERE "created_at" >= $1 AND ("updated_at", "id") < ($2, $3) ORDER BY "updated_at" DESC, "id" DESC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ?) AS total FROM "comment" WHERE "created_at" >= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: from_date
 -- PostgreSQL
@@ -162,11 +258,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= ?) AS total FROM "comment" WHERE "created_at" <= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: to_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= $1) AS total FROM "comment" WHERE "created_at" <= $1 AND ("created_at", "id") > ($2, $3) ORDER BY "created_at" ASC, "id" ASC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= ?) AS total FROM "comment" WHERE "created_at" <= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: to_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= $1) AS total FROM "comment" WHERE "created_at" <= $1 ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= ?) AS total FROM "comment" WHERE "created_at" <= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: to_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= $1) AS total FROM "comment" WHERE "created_at" <= $1 AND ("created_at", "id") < ($2, $3) ORDER BY "created_at" DESC, "id" DESC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= ?) AS total FROM "comment" WHERE "created_at" <= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: to_date; updated_at asc
 -- PostgreSQL
@@ -174,11 +282,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= ?) AS total FROM "comment" WHERE "created_at" <= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: to_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= $1) AS total FROM "comment" WHERE "created_at" <= $1 AND ("updated_at", "id") > ($2, $3) ORDER BY "updated_at" ASC, "id" ASC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= ?) AS total FROM "comment" WHERE "created_at" <= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: to_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= $1) AS total FROM "comment" WHERE "created_at" <= $1 ORDER BY "updated_at" DESC, "id" DESC LIMIT $2 OFFSET $3;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= ?) AS total FROM "comment" WHERE "created_at" <= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: to_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= $1) AS total FROM "comment" WHERE "created_at" <= $1 AND ("updated_at", "id") < ($2, $3) ORDER BY "updated_at" DESC, "id" DESC LIMIT $4;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" <= ?) AS total FROM "comment" WHERE "created_at" <= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: to_date
 -- PostgreSQL
@@ -192,11 +312,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, post_id; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND ("created_at", "id") > ($3, $4) ORDER BY "created_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, post_id; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 ORDER BY "created_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, post_id; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND ("created_at", "id") < ($3, $4) ORDER BY "created_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: owner_id, post_id; updated_at asc
 -- PostgreSQL
@@ -204,11 +336,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, post_id; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND ("updated_at", "id") > ($3, $4) ORDER BY "updated_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, post_id; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 ORDER BY "updated_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, post_id; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND ("updated_at", "id") < ($3, $4) ORDER BY "updated_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: owner_id, post_id
 -- PostgreSQL
@@ -222,11 +366,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, from_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND ("created_at", "id") > ($3, $4) ORDER BY "created_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, from_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 ORDER BY "created_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, from_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND ("created_at", "id") < ($3, $4) ORDER BY "created_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: owner_id, from_date; updated_at asc
 -- PostgreSQL
@@ -234,11 +390,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, from_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND ("updated_at", "id") > ($3, $4) ORDER BY "updated_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, from_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 ORDER BY "updated_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, from_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND ("updated_at", "id") < ($3, $4) ORDER BY "updated_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: owner_id, from_date
 -- PostgreSQL
@@ -252,11 +420,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, to_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2 AND ("created_at", "id") > ($3, $4) ORDER BY "created_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, to_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2 ORDER BY "created_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, to_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2 AND ("created_at", "id") < ($3, $4) ORDER BY "created_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: owner_id, to_date; updated_at asc
 -- PostgreSQL
@@ -264,11 +444,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, to_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2 AND ("updated_at", "id") > ($3, $4) ORDER BY "updated_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, to_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2 ORDER BY "updated_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, to_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" <= $2 AND ("updated_at", "id") < ($3, $4) ORDER BY "updated_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" <= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: owner_id, to_date
 -- PostgreSQL
@@ -282,11 +474,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: post_id, from_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND ("created_at", "id") > ($3, $4) ORDER BY "created_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: post_id, from_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 ORDER BY "created_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: post_id, from_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND ("created_at", "id") < ($3, $4) ORDER BY "created_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: post_id, from_date; updated_at asc
 -- PostgreSQL
@@ -294,11 +498,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: post_id, from_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND ("updated_at", "id") > ($3, $4) ORDER BY "updated_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: post_id, from_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 ORDER BY "updated_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: post_id, from_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND ("updated_at", "id") < ($3, $4) ORDER BY "updated_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: post_id, from_date
 -- PostgreSQL
@@ -312,11 +528,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" <= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: post_id, to_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2 AND ("created_at", "id") > ($3, $4) ORDER BY "created_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" <= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: post_id, to_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2 ORDER BY "created_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" <= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: post_id, to_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2 AND ("created_at", "id") < ($3, $4) ORDER BY "created_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" <= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: post_id, to_date; updated_at asc
 -- PostgreSQL
@@ -324,11 +552,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" <= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: post_id, to_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2 AND ("updated_at", "id") > ($3, $4) ORDER BY "updated_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" <= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: post_id, to_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2 ORDER BY "updated_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" <= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: post_id, to_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" <= $2 AND ("updated_at", "id") < ($3, $4) ORDER BY "updated_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" <= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: post_id, to_date
 -- PostgreSQL
@@ -342,11 +582,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: from_date, to_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2 AND ("created_at", "id") > ($3, $4) ORDER BY "created_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: from_date, to_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2 ORDER BY "created_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: from_date, to_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2 AND ("created_at", "id") < ($3, $4) ORDER BY "created_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: from_date, to_date; updated_at asc
 -- PostgreSQL
@@ -354,11 +606,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: from_date, to_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2 AND ("updated_at", "id") > ($3, $4) ORDER BY "updated_at" ASC, "id" ASC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: from_date, to_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2 ORDER BY "updated_at" DESC, "id" DESC LIMIT $3 OFFSET $4;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: from_date, to_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2) AS total FROM "comment" WHERE "created_at" >= $1 AND "created_at" <= $2 AND ("updated_at", "id") < ($3, $4) ORDER BY "updated_at" DESC, "id" DESC LIMIT $5;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "created_at" >= ? AND "created_at" <= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: from_date, to_date
 -- PostgreSQL
@@ -372,11 +636,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, post_id, from_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND ("created_at", "id") > ($4, $5) ORDER BY "created_at" ASC, "id" ASC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, post_id, from_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 ORDER BY "created_at" DESC, "id" DESC LIMIT $4 OFFSET $5;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, post_id, from_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND ("created_at", "id") < ($4, $5) ORDER BY "created_at" DESC, "id" DESC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: owner_id, post_id, from_date; updated_at asc
 -- PostgreSQL
@@ -384,11 +660,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, post_id, from_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND ("updated_at", "id") > ($4, $5) ORDER BY "updated_at" ASC, "id" ASC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, post_id, from_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 ORDER BY "updated_at" DESC, "id" DESC LIMIT $4 OFFSET $5;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, post_id, from_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND ("updated_at", "id") < ($4, $5) ORDER BY "updated_at" DESC, "id" DESC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: owner_id, post_id, from_date
 -- PostgreSQL
@@ -402,11 +690,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, post_id, to_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3 AND ("created_at", "id") > ($4, $5) ORDER BY "created_at" ASC, "id" ASC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, post_id, to_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3 ORDER BY "created_at" DESC, "id" DESC LIMIT $4 OFFSET $5;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, post_id, to_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3 AND ("created_at", "id") < ($4, $5) ORDER BY "created_at" DESC, "id" DESC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: owner_id, post_id, to_date; updated_at asc
 -- PostgreSQL
@@ -414,11 +714,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, post_id, to_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3 AND ("updated_at", "id") > ($4, $5) ORDER BY "updated_at" ASC, "id" ASC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, post_id, to_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3 ORDER BY "updated_at" DESC, "id" DESC LIMIT $4 OFFSET $5;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, post_id, to_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" <= $3 AND ("updated_at", "id") < ($4, $5) ORDER BY "updated_at" DESC, "id" DESC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" <= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: owner_id, post_id, to_date
 -- PostgreSQL
@@ -432,11 +744,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, from_date, to_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 AND ("created_at", "id") > ($4, $5) ORDER BY "created_at" ASC, "id" ASC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, from_date, to_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 ORDER BY "created_at" DESC, "id" DESC LIMIT $4 OFFSET $5;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, from_date, to_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 AND ("created_at", "id") < ($4, $5) ORDER BY "created_at" DESC, "id" DESC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: owner_id, from_date, to_date; updated_at asc
 -- PostgreSQL
@@ -444,11 +768,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, from_date, to_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 AND ("updated_at", "id") > ($4, $5) ORDER BY "updated_at" ASC, "id" ASC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, from_date, to_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 ORDER BY "updated_at" DESC, "id" DESC LIMIT $4 OFFSET $5;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, from_date, to_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "owner_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 AND ("updated_at", "id") < ($4, $5) ORDER BY "updated_at" DESC, "id" DESC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: owner_id, from_date, to_date
 -- PostgreSQL
@@ -462,11 +798,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: post_id, from_date, to_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 AND ("created_at", "id") > ($4, $5) ORDER BY "created_at" ASC, "id" ASC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: post_id, from_date, to_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 ORDER BY "created_at" DESC, "id" DESC LIMIT $4 OFFSET $5;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: post_id, from_date, to_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 AND ("created_at", "id") < ($4, $5) ORDER BY "created_at" DESC, "id" DESC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: post_id, from_date, to_date; updated_at asc
 -- PostgreSQL
@@ -474,11 +822,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: post_id, from_date, to_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 AND ("updated_at", "id") > ($4, $5) ORDER BY "updated_at" ASC, "id" ASC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: post_id, from_date, to_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 ORDER BY "updated_at" DESC, "id" DESC LIMIT $4 OFFSET $5;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: post_id, from_date, to_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3) AS total FROM "comment" WHERE "post_id" = $1 AND "created_at" >= $2 AND "created_at" <= $3 AND ("updated_at", "id") < ($4, $5) ORDER BY "updated_at" DESC, "id" DESC LIMIT $6;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: post_id, from_date, to_date
 -- PostgreSQL
@@ -492,11 +852,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "created_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, post_id, from_date, to_date; created_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4 AND ("created_at", "id") > ($5, $6) ORDER BY "created_at" ASC, "id" ASC LIMIT $7;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("created_at", "id") > (?, ?) ORDER BY "created_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, post_id, from_date, to_date; created_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4 ORDER BY "created_at" DESC, "id" DESC LIMIT $5 OFFSET $6;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, post_id, from_date, to_date; created_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4 AND ("created_at", "id") < ($5, $6) ORDER BY "created_at" DESC, "id" DESC LIMIT $7;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("created_at", "id") < (?, ?) ORDER BY "created_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING page: owner_id, post_id, from_date, to_date; updated_at asc
 -- PostgreSQL
@@ -504,11 +876,23 @@ SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "vers
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "updated_at" ASC, "id" ASC LIMIT ? OFFSET ?;
 
+-- LISTING page after a cursor: owner_id, post_id, from_date, to_date; updated_at asc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4 AND ("updated_at", "id") > ($5, $6) ORDER BY "updated_at" ASC, "id" ASC LIMIT $7;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("updated_at", "id") > (?, ?) ORDER BY "updated_at" ASC, "id" ASC LIMIT ?;
+
 -- LISTING page: owner_id, post_id, from_date, to_date; updated_at desc
 -- PostgreSQL
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4 ORDER BY "updated_at" DESC, "id" DESC LIMIT $5 OFFSET $6;
 -- SQLite
 SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? ORDER BY "updated_at" DESC, "id" DESC LIMIT ? OFFSET ?;
+
+-- LISTING page after a cursor: owner_id, post_id, from_date, to_date; updated_at desc
+-- PostgreSQL
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4) AS total FROM "comment" WHERE "owner_id" = $1 AND "post_id" = $2 AND "created_at" >= $3 AND "created_at" <= $4 AND ("updated_at", "id") < ($5, $6) ORDER BY "updated_at" DESC, "id" DESC LIMIT $7;
+-- SQLite
+SELECT "id", "post_id", "owner_id", "content", "created_at", "updated_at", "version", (SELECT COUNT(*) FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ?) AS total FROM "comment" WHERE "owner_id" = ? AND "post_id" = ? AND "created_at" >= ? AND "created_at" <= ? AND ("updated_at", "id") < (?, ?) ORDER BY "updated_at" DESC, "id" DESC LIMIT ?;
 
 -- LISTING count: owner_id, post_id, from_date, to_date
 -- PostgreSQL

@@ -26,7 +26,7 @@ from app.grpc.gen.blog.v1 import listing_pb2 as blog_dot_v1_dot_listing__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x62log/v1/comments.proto\x12\x07\x62log.v1\x1a\x15\x62log/v1/listing.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n\x07\x43omment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x07 \x01(\x03\"\'\n\x11GetCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\t\"7\n\x12GetCommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.blog.v1.Comment\"\xbd\x02\n\x13ListCommentsRequest\x12\x14\n\x07post_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08owner_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12-\n\tfrom_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x07sort_by\x18\x05 \x01(\x0e\x32\x12.blog.v1.SortField\x12!\n\x05order\x18\x06 \x01(\x0e\x32\x12.blog.v1.SortOrder\x12\x12\n\x05limit\x18\x07 \x01(\x05H\x02\x88\x01\x01\x12\x13\n\x06offset\x18\x08 \x01(\x03H\x03\x88\x01\x01\x42\n\n\x08_post_idB\x0b\n\t_owner_idB\x08\n\x06_limitB\t\n\x07_offset\"e\n\x14ListCommentsResponse\x12\x1f\n\x05items\x18\x01 \x03(\x0b\x32\x10.blog.v1.Comment\x12\r\n\x05total\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x03\"8\n\x14\x43reateCommentRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\":\n\x15\x43reateCommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.blog.v1.Comment\"o\n\x14UpdateCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x13\n\x11_expected_version\":\n\x15UpdateCommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.blog.v1.Comment\"*\n\x14\x44\x65leteCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteCommentResponse2\x94\x03\n\x0e\x43ommentService\x12\x45\n\nGetComment\x12\x1a.blog.v1.GetCommentRequest\x1a\x1b.blog.v1.GetCommentResponse\x12K\n\x0cListComments\x12\x1c.blog.v1.ListCommentsRequest\x1a\x1d.blog.v1.ListCommentsResponse\x12N\n\rCreateComment\x12\x1d.blog.v1.CreateCommentRequest\x1a\x1e.blog.v1.CreateCommentResponse\x12N\n\rUpdateComment\x12\x1d.blog.v1.UpdateCommentRequest\x1a\x1e.blog.v1.UpdateCommentResponse\x12N\n\rDeleteComment\x12\x1d.blog.v1.DeleteCommentRequest\x1a\x1e.blog.v1.DeleteCommentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x62log/v1/comments.proto\x12\x07\x62log.v1\x1a\x15\x62log/v1/listing.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n\x07\x43omment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x07 \x01(\x03\"\'\n\x11GetCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\t\"7\n\x12GetCommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.blog.v1.Comment\"\xdd\x02\n\x13ListCommentsRequest\x12\x14\n\x07post_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08owner_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12-\n\tfrom_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x07sort_by\x18\x05 \x01(\x0e\x32\x12.blog.v1.SortField\x12!\n\x05order\x18\x06 \x01(\x0e\x32\x12.blog.v1.SortOrder\x12\x12\n\x05limit\x18\x07 \x01(\x05H\x02\x88\x01\x01\x12\x13\n\x06offset\x18\x08 \x01(\x03H\x03\x88\x01\x01\x12\x13\n\x06\x63ursor\x18\t \x01(\tH\x04\x88\x01\x01\x42\n\n\x08_post_idB\x0b\n\t_owner_idB\x08\n\x06_limitB\t\n\x07_offsetB\t\n\x07_cursor\"\x8f\x01\n\x14ListCommentsResponse\x12\x1f\n\x05items\x18\x01 \x03(\x0b\x32\x10.blog.v1.Comment\x12\r\n\x05total\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x03\x12\x18\n\x0bnext_cursor\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\x0e\n\x0c_next_cursor\"8\n\x14\x43reateCommentRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\":\n\x15\x43reateCommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.blog.v1.Comment\"o\n\x14UpdateCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x13\n\x11_expected_version\":\n\x15UpdateCommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.blog.v1.Comment\"*\n\x14\x44\x65leteCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteCommentResponse2\x94\x03\n\x0e\x43ommentService\x12\x45\n\nGetComment\x12\x1a.blog.v1.GetCommentRequest\x1a\x1b.blog.v1.GetCommentResponse\x12K\n\x0cListComments\x12\x1c.blog.v1.ListCommentsRequest\x1a\x1d.blog.v1.ListCommentsResponse\x12N\n\rCreateComment\x12\x1d.blog.v1.CreateCommentRequest\x1a\x1e.blog.v1.CreateCommentResponse\x12N\n\rUpdateComment\x12\x1d.blog.v1.UpdateCommentRequest\x1a\x1e.blog.v1.UpdateCommentResponse\x12N\n\rDeleteComment\x12\x1d.blog.v1.DeleteCommentRequest\x1a\x1e.blog.v1.DeleteCommentResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,21 +40,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETCOMMENTRESPONSE']._serialized_start=321
   _globals['_GETCOMMENTRESPONSE']._serialized_end=376
   _globals['_LISTCOMMENTSREQUEST']._serialized_start=379
-  _globals['_LISTCOMMENTSREQUEST']._serialized_end=696
-  _globals['_LISTCOMMENTSRESPONSE']._serialized_start=698
-  _globals['_LISTCOMMENTSRESPONSE']._serialized_end=799
-  _globals['_CREATECOMMENTREQUEST']._serialized_start=801
-  _globals['_CREATECOMMENTREQUEST']._serialized_end=857
-  _globals['_CREATECOMMENTRESPONSE']._serialized_start=859
-  _globals['_CREATECOMMENTRESPONSE']._serialized_end=917
-  _globals['_UPDATECOMMENTREQUEST']._serialized_start=919
-  _globals['_UPDATECOMMENTREQUEST']._serialized_end=1030
-  _globals['_UPDATECOMMENTRESPONSE']._serialized_start=1032
-  _globals['_UPDATECOMMENTRESPONSE']._serialized_end=1090
-  _globals['_DELETECOMMENTREQUEST']._serialized_start=1092
-  _globals['_DELETECOMMENTREQUEST']._serialized_end=1134
-  _globals['_DELETECOMMENTRESPONSE']._serialized_start=1136
-  _globals['_DELETECOMMENTRESPONSE']._serialized_end=1159
-  _globals['_COMMENTSERVICE']._serialized_start=1162
-  _globals['_COMMENTSERVICE']._serialized_end=1566
+  _globals['_LISTCOMMENTSREQUEST']._serialized_end=728
+  _globals['_LISTCOMMENTSRESPONSE']._serialized_start=731
+  _globals['_LISTCOMMENTSRESPONSE']._serialized_end=874
+  _globals['_CREATECOMMENTREQUEST']._serialized_start=876
+  _globals['_CREATECOMMENTREQUEST']._serialized_end=932
+  _globals['_CREATECOMMENTRESPONSE']._serialized_start=934
+  _globals['_CREATECOMMENTRESPONSE']._serialized_end=992
+  _globals['_UPDATECOMMENTREQUEST']._serialized_start=994
+  _globals['_UPDATECOMMENTREQUEST']._serialized_end=1105
+  _globals['_UPDATECOMMENTRESPONSE']._serialized_start=1107
+  _globals['_UPDATECOMMENTRESPONSE']._serialized_end=1165
+  _globals['_DELETECOMMENTREQUEST']._serialized_start=1167
+  _globals['_DELETECOMMENTREQUEST']._serialized_end=1209
+  _globals['_DELETECOMMENTRESPONSE']._serialized_start=1211
+  _globals['_DELETECOMMENTRESPONSE']._serialized_end=1234
+  _globals['_COMMENTSERVICE']._serialized_start=1237
+  _globals['_COMMENTSERVICE']._serialized_end=1641
 # @@protoc_insertion_point(module_scope)

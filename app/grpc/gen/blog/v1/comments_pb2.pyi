@@ -41,7 +41,7 @@ class GetCommentResponse(_message.Message):
     def __init__(self, comment: _Optional[_Union[Comment, _Mapping]] = ...) -> None: ...
 
 class ListCommentsRequest(_message.Message):
-    __slots__ = ("post_id", "owner_id", "from_date", "to_date", "sort_by", "order", "limit", "offset")
+    __slots__ = ("post_id", "owner_id", "from_date", "to_date", "sort_by", "order", "limit", "offset", "cursor")
     POST_ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +50,7 @@ class ListCommentsRequest(_message.Message):
     ORDER_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
     post_id: str
     owner_id: str
     from_date: _timestamp_pb2.Timestamp
@@ -58,19 +59,22 @@ class ListCommentsRequest(_message.Message):
     order: _listing_pb2.SortOrder
     limit: int
     offset: int
-    def __init__(self, post_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sort_by: _Optional[_Union[_listing_pb2.SortField, str]] = ..., order: _Optional[_Union[_listing_pb2.SortOrder, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    cursor: str
+    def __init__(self, post_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sort_by: _Optional[_Union[_listing_pb2.SortField, str]] = ..., order: _Optional[_Union[_listing_pb2.SortOrder, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
 
 class ListCommentsResponse(_message.Message):
-    __slots__ = ("items", "total", "limit", "offset")
+    __slots__ = ("items", "total", "limit", "offset", "next_cursor")
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[Comment]
     total: int
     limit: int
     offset: int
-    def __init__(self, items: _Optional[_Iterable[_Union[Comment, _Mapping]]] = ..., total: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    next_cursor: str
+    def __init__(self, items: _Optional[_Iterable[_Union[Comment, _Mapping]]] = ..., total: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class CreateCommentRequest(_message.Message):
     __slots__ = ("post_id", "content")

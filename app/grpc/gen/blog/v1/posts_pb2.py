@@ -26,7 +26,7 @@ from app.grpc.gen.blog.v1 import listing_pb2 as blog_dot_v1_dot_listing__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x62log/v1/posts.proto\x12\x07\x62log.v1\x1a\x15\x62log/v1/listing.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x01\n\x04Post\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x06 \x01(\x03\"!\n\x0eGetPostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\".\n\x0fGetPostResponse\x12\x1b\n\x04post\x18\x01 \x01(\x0b\x32\r.blog.v1.Post\"\x98\x02\n\x10ListPostsRequest\x12\x15\n\x08owner_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12-\n\tfrom_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x07sort_by\x18\x04 \x01(\x0e\x32\x12.blog.v1.SortField\x12!\n\x05order\x18\x05 \x01(\x0e\x32\x12.blog.v1.SortOrder\x12\x12\n\x05limit\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x13\n\x06offset\x18\x07 \x01(\x03H\x02\x88\x01\x01\x42\x0b\n\t_owner_idB\x08\n\x06_limitB\t\n\x07_offset\"_\n\x11ListPostsResponse\x12\x1c\n\x05items\x18\x01 \x03(\x0b\x32\r.blog.v1.Post\x12\r\n\x05total\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x03\"$\n\x11\x43reatePostRequest\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\"1\n\x12\x43reatePostResponse\x12\x1b\n\x04post\x18\x01 \x01(\x0b\x32\r.blog.v1.Post\"i\n\x11UpdatePostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x13\n\x11_expected_version\"1\n\x12UpdatePostResponse\x12\x1b\n\x04post\x18\x01 \x01(\x0b\x32\r.blog.v1.Post\"$\n\x11\x44\x65letePostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\"\x14\n\x12\x44\x65letePostResponse2\xe4\x02\n\x0bPostService\x12<\n\x07GetPost\x12\x17.blog.v1.GetPostRequest\x1a\x18.blog.v1.GetPostResponse\x12\x42\n\tListPosts\x12\x19.blog.v1.ListPostsRequest\x1a\x1a.blog.v1.ListPostsResponse\x12\x45\n\nCreatePost\x12\x1a.blog.v1.CreatePostRequest\x1a\x1b.blog.v1.CreatePostResponse\x12\x45\n\nUpdatePost\x12\x1a.blog.v1.UpdatePostRequest\x1a\x1b.blog.v1.UpdatePostResponse\x12\x45\n\nDeletePost\x12\x1a.blog.v1.DeletePostRequest\x1a\x1b.blog.v1.DeletePostResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x62log/v1/posts.proto\x12\x07\x62log.v1\x1a\x15\x62log/v1/listing.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x01\n\x04Post\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x06 \x01(\x03\"!\n\x0eGetPostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\".\n\x0fGetPostResponse\x12\x1b\n\x04post\x18\x01 \x01(\x0b\x32\r.blog.v1.Post\"\xb8\x02\n\x10ListPostsRequest\x12\x15\n\x08owner_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12-\n\tfrom_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x07sort_by\x18\x04 \x01(\x0e\x32\x12.blog.v1.SortField\x12!\n\x05order\x18\x05 \x01(\x0e\x32\x12.blog.v1.SortOrder\x12\x12\n\x05limit\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x13\n\x06offset\x18\x07 \x01(\x03H\x02\x88\x01\x01\x12\x13\n\x06\x63ursor\x18\x08 \x01(\tH\x03\x88\x01\x01\x42\x0b\n\t_owner_idB\x08\n\x06_limitB\t\n\x07_offsetB\t\n\x07_cursor\"\x89\x01\n\x11ListPostsResponse\x12\x1c\n\x05items\x18\x01 \x03(\x0b\x32\r.blog.v1.Post\x12\r\n\x05total\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x03\x12\x18\n\x0bnext_cursor\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\x0e\n\x0c_next_cursor\"$\n\x11\x43reatePostRequest\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\"1\n\x12\x43reatePostResponse\x12\x1b\n\x04post\x18\x01 \x01(\x0b\x32\r.blog.v1.Post\"i\n\x11UpdatePostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x13\n\x11_expected_version\"1\n\x12UpdatePostResponse\x12\x1b\n\x04post\x18\x01 \x01(\x0b\x32\r.blog.v1.Post\"$\n\x11\x44\x65letePostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\t\"\x14\n\x12\x44\x65letePostResponse2\xe4\x02\n\x0bPostService\x12<\n\x07GetPost\x12\x17.blog.v1.GetPostRequest\x1a\x18.blog.v1.GetPostResponse\x12\x42\n\tListPosts\x12\x19.blog.v1.ListPostsRequest\x1a\x1a.blog.v1.ListPostsResponse\x12\x45\n\nCreatePost\x12\x1a.blog.v1.CreatePostRequest\x1a\x1b.blog.v1.CreatePostResponse\x12\x45\n\nUpdatePost\x12\x1a.blog.v1.UpdatePostRequest\x1a\x1b.blog.v1.UpdatePostResponse\x12\x45\n\nDeletePost\x12\x1a.blog.v1.DeletePostRequest\x1a\x1b.blog.v1.DeletePostResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,21 +40,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPOSTRESPONSE']._serialized_start=292
   _globals['_GETPOSTRESPONSE']._serialized_end=338
   _globals['_LISTPOSTSREQUEST']._serialized_start=341
-  _globals['_LISTPOSTSREQUEST']._serialized_end=621
-  _globals['_LISTPOSTSRESPONSE']._serialized_start=623
-  _globals['_LISTPOSTSRESPONSE']._serialized_end=718
-  _globals['_CREATEPOSTREQUEST']._serialized_start=720
-  _globals['_CREATEPOSTREQUEST']._serialized_end=756
-  _globals['_CREATEPOSTRESPONSE']._serialized_start=758
-  _globals['_CREATEPOSTRESPONSE']._serialized_end=807
-  _globals['_UPDATEPOSTREQUEST']._serialized_start=809
-  _globals['_UPDATEPOSTREQUEST']._serialized_end=914
-  _globals['_UPDATEPOSTRESPONSE']._serialized_start=916
-  _globals['_UPDATEPOSTRESPONSE']._serialized_end=965
-  _globals['_DELETEPOSTREQUEST']._serialized_start=967
-  _globals['_DELETEPOSTREQUEST']._serialized_end=1003
-  _globals['_DELETEPOSTRESPONSE']._serialized_start=1005
-  _globals['_DELETEPOSTRESPONSE']._serialized_end=1025
-  _globals['_POSTSERVICE']._serialized_start=1028
-  _globals['_POSTSERVICE']._serialized_end=1384
+  _globals['_LISTPOSTSREQUEST']._serialized_end=653
+  _globals['_LISTPOSTSRESPONSE']._serialized_start=656
+  _globals['_LISTPOSTSRESPONSE']._serialized_end=793
+  _globals['_CREATEPOSTREQUEST']._serialized_start=795
+  _globals['_CREATEPOSTREQUEST']._serialized_end=831
+  _globals['_CREATEPOSTRESPONSE']._serialized_start=833
+  _globals['_CREATEPOSTRESPONSE']._serialized_end=882
+  _globals['_UPDATEPOSTREQUEST']._serialized_start=884
+  _globals['_UPDATEPOSTREQUEST']._serialized_end=989
+  _globals['_UPDATEPOSTRESPONSE']._serialized_start=991
+  _globals['_UPDATEPOSTRESPONSE']._serialized_end=1040
+  _globals['_DELETEPOSTREQUEST']._serialized_start=1042
+  _globals['_DELETEPOSTREQUEST']._serialized_end=1078
+  _globals['_DELETEPOSTRESPONSE']._serialized_start=1080
+  _globals['_DELETEPOSTRESPONSE']._serialized_end=1100
+  _globals['_POSTSERVICE']._serialized_start=1103
+  _globals['_POSTSERVICE']._serialized_end=1459
 # @@protoc_insertion_point(module_scope)

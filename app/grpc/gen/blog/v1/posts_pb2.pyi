@@ -39,7 +39,7 @@ class GetPostResponse(_message.Message):
     def __init__(self, post: _Optional[_Union[Post, _Mapping]] = ...) -> None: ...
 
 class ListPostsRequest(_message.Message):
-    __slots__ = ("owner_id", "from_date", "to_date", "sort_by", "order", "limit", "offset")
+    __slots__ = ("owner_id", "from_date", "to_date", "sort_by", "order", "limit", "offset", "cursor")
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_DATE_FIELD_NUMBER: _ClassVar[int]
     TO_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,7 @@ class ListPostsRequest(_message.Message):
     ORDER_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
     owner_id: str
     from_date: _timestamp_pb2.Timestamp
     to_date: _timestamp_pb2.Timestamp
@@ -54,19 +55,22 @@ class ListPostsRequest(_message.Message):
     order: _listing_pb2.SortOrder
     limit: int
     offset: int
-    def __init__(self, owner_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sort_by: _Optional[_Union[_listing_pb2.SortField, str]] = ..., order: _Optional[_Union[_listing_pb2.SortOrder, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    cursor: str
+    def __init__(self, owner_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sort_by: _Optional[_Union[_listing_pb2.SortField, str]] = ..., order: _Optional[_Union[_listing_pb2.SortOrder, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
 
 class ListPostsResponse(_message.Message):
-    __slots__ = ("items", "total", "limit", "offset")
+    __slots__ = ("items", "total", "limit", "offset", "next_cursor")
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[Post]
     total: int
     limit: int
     offset: int
-    def __init__(self, items: _Optional[_Iterable[_Union[Post, _Mapping]]] = ..., total: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    next_cursor: str
+    def __init__(self, items: _Optional[_Iterable[_Union[Post, _Mapping]]] = ..., total: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class CreatePostRequest(_message.Message):
     __slots__ = ("content",)
