@@ -5,7 +5,10 @@ tests/integration/test_new_service.py."""
 from __future__ import annotations
 
 import ast
+import os
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +162,31 @@ def test_a_destination_that_holds_anything_is_refused(tmp_path, capsys):
     assert new_service.main([str(tmp_path), "--name", "orders"]) == 2
     assert capsys.readouterr().err.startswith(f"new-service: {tmp_path} exists and is not an empty directory")
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)\s]*)?\)")
+_BACKQUOTED_PATH = re.compile(r"`((?:[\w.-]+/)+[\w.-]+\.(?:py|fga|yaml|yml|json|sh|md|proto))`")
+
+
+@pytest.mark.parametrize("without", sorted(READY))
+def test_what_stays_in_the_docs_links_only_to_files_that_stay(without):
+    """The quick half of the new service's own docs test (tests/unit/test_docs_cite_real_code.py): a
+    kept Markdown file's links and backquoted paths name kept files, once the regions are gone."""
+    removed = left_out([without])
+    files = tracked()
+    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if integration_of(p) not in removed}
+    broken = []
+    for path, text in kept.items():
+        if not path.endswith(".md"):
+            continue
+        here = Path(path).parent
+        for target in _LINK.findall(text):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            resolved = os.path.normpath(here / target)
+            if resolved in files and resolved not in kept:
+                broken.append(f"{path} links to {target}")
+        broken += [
+            f"{path} cites {cited}" for cited in _BACKQUOTED_PATH.findall(text) if cited in files and cited not in kept
+        ]
+    assert not broken, f"--without {without}: " + "; ".join(broken)
