@@ -24,6 +24,7 @@ from adapters.authz.builtin import BuiltinAuthorizer
 from adapters.clock import SystemClock
 from adapters.db.comments import PiccoloCommentReader, PiccoloCommentRepository
 from adapters.db.engine import make_engine
+from adapters.db.idempotency import PiccoloIdempotencyKeys
 from adapters.db.lifecycle import ping
 from adapters.db.outbox import PiccoloOutbox
 from adapters.db.posts import PiccoloPostReader, PiccoloPostRepository
@@ -40,7 +41,7 @@ from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import LoadedSettings, Settings, as_loaded
 from domain.comments import CommentReader, CommentRepository
-from domain.ports import Authorizer, Clock, TokenVerifier, UnitOfWorkFactory
+from domain.ports import Authorizer, Clock, IdempotencyKeys, TokenVerifier, UnitOfWorkFactory
 from domain.posts import PostReader, PostRepository
 from domain.service_context import ServiceContextRepository
 from domain.use_cases.service_context import GetServiceContext
@@ -64,6 +65,7 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         CommentRepository: Singleton(PiccoloCommentRepository),
         CommentReader: Singleton(PiccoloCommentReader),
         ServiceContextRepository: Singleton(PiccoloServiceContextRepository),
+        IdempotencyKeys: Singleton(PiccoloIdempotencyKeys),
         # `just new-resource` binds a new resource's repository and reader above this line.
         # The caller: verified tokens are cached (bounded, never past exp, emptied on a new key set).
         KeySource: Singleton(lambda c: factories.key_source(c[Settings])),

@@ -1,7 +1,8 @@
 """The process's life: what starts before the first request and stops after the last one.
 
 ``running(container)`` is the app's lifespan (app/main.py): the database pool and pending
-migrations, the background loops (the row-count fold; the Consul watch when CONSUL_URL is set), the
+migrations, the background loops (the row-count fold, the purge of expired idempotency keys; the
+Consul watch when CONSUL_URL is set), the
 key source, and with OpenFGA its client and the outbox relay. Everything started is stopped in
 reverse order, whatever fails.
 """
@@ -19,12 +20,14 @@ from lagom import Container
 from piccolo.engine.base import Engine
 
 from adapters.auth.keys import DevKeys, KeySource
+from adapters.db.idempotency import purge_forever
 from adapters.db.lifecycle import close_database, migrate, open_database, set_request_timeout
 from adapters.db.row_counts import fold_forever
 from app.live_settings import SettingsStore, follow
 from app.maintenance import MaintenanceGate
 from app.readiness import Readiness
 from app.settings import Settings
+from domain.ports import Clock
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ async def running(container: Container) -> AsyncIterator[None]:
                 log.info("applied migrations: %s", ", ".join(applied))
         # Keeps the unfiltered listings' totals short sums (PostgreSQL; returns at once on SQLite).
         await stack.enter_async_context(_in_background(fold_forever(engine), "row-count-fold"))
+        # Off the request path: a create with a key pays for its key, not for old ones (both engines).
+        await stack.enter_async_context(_in_background(purge_forever(engine, container[Clock]), "idempotency-purge"))
         keys = container[KeySource]
         await keys.start()  # dev keys: read or generate; OIDC: discovery + JWKS, or an error naming the URL
         stack.push_async_callback(keys.close)

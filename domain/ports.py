@@ -1,5 +1,5 @@
 """The ports every use case may need, whatever resource it works on, as typing.Protocols: the clock,
-the caller's token, the unit of work and its outbox, the authorizer.
+the caller's token, the unit of work and its outbox, the authorizer, the idempotency keys of creates.
 
 A resource's own ports (its repository and reader) are in its module, beside its entity
 (domain/posts.py, domain/users.py, ...). Adapters implement them all (adapters/); the unit tests,
@@ -17,6 +17,7 @@ from typing import Literal, Protocol, Self
 import msgspec
 
 from domain.comments import Comment
+from domain.idempotency import Answer, Recorded
 from domain.model import Principal
 from domain.posts import Post
 
@@ -47,6 +48,24 @@ class RelationChange(msgspec.Struct, frozen=True):
 class Outbox(Protocol):
     async def record(self, changes: Sequence[RelationChange]) -> None:
         """Store changes in the current unit of work, for delivery after it commits."""
+        ...
+
+
+class IdempotencyKeys(Protocol):
+    """The keys of creates that may be retried (domain/idempotency.py), one per caller and key. Both
+    calls join the unit of work open in the caller's task, so a key is kept exactly when its create
+    commits."""
+
+    async def take(
+        self, caller_id: uuid.UUID, key: str, fingerprint: bytes, now: datetime, expires_at: datetime
+    ) -> Recorded | None:
+        """Take the key for this unit of work (None), or return what the request that took it first
+        recorded. A key whose ``expires_at`` has passed is free again. Raises ``KeyInFlight`` while
+        another unit of work holds it (one that has not yet committed or rolled back)."""
+        ...
+
+    async def keep(self, caller_id: uuid.UUID, key: str, answer: Answer) -> None:
+        """Record the answer of the create that took the key in this unit of work."""
         ...
 
 

@@ -41,6 +41,7 @@ LISTING_PARAMETERS = frozenset({"from_date", "to_date", "sort_by", "order", "lim
 # Names the generated code uses for its own parameters and locals beside the fields.
 LOCALS = frozenset(
     {"now", "principal", "changes", "query", "owner", "request", "data", "uow", "clock", "users", "fields"}
+    | {"once", "first", "answer"}  # a create sent with an Idempotency-Key
 )
 # Unique only where an index of it is cheap and the rule makes sense.
 UNIQUE_TYPES = frozenset({"str", "int", "datetime", "uuid", "ref"})

@@ -26,9 +26,10 @@ import msgspec
 
 from domain.comments import Comment, CommentReader, CommentRepository
 from domain.errors import Conflict
+from domain.idempotency import Answer, KeyInFlight, Recorded
 from domain.listing import Page, SortOrder, cursor_after, cursor_position
 from domain.model import Principal
-from domain.ports import Action, Authorizer, Clock, RelationChange, UnitOfWorkFactory
+from domain.ports import Action, Authorizer, Clock, IdempotencyKeys, RelationChange, UnitOfWorkFactory
 from domain.posts import Post, PostReader, PostRepository
 from domain.service_context import ServiceContext, ServiceContextRepository
 from domain.users import User, UserRepository
@@ -192,6 +193,43 @@ class FakeServiceContext:
         self.db.current().rows["service_context"][1] = context
 
 
+@dataclass
+class KeptKey:
+    fingerprint: bytes
+    expires_at: datetime
+    answer: Answer | None = None  # set by keep(), in the same unit of work
+
+
+class FakeIdempotencyKeys:
+    """Keys by (caller, key) in the fake database, so they commit or vanish with the unit of work. A
+    key taken by another unit of work still open is in flight, as the database's lock makes it."""
+
+    TABLE = "idempotency_keys"
+
+    def __init__(self, db: FakeDatabase, uow: FakeUnitOfWorkFactory) -> None:
+        self.db = db
+        self.uow = uow
+        self._takers: dict[tuple[uuid.UUID, str], Tables] = {}  # the tables of the unit of work that took it
+
+    async def take(
+        self, caller_id: uuid.UUID, key: str, fingerprint: bytes, now: datetime, expires_at: datetime
+    ) -> Recorded | None:
+        tables = self.db.current()
+        taker = self._takers.get((caller_id, key))
+        if taker is not None and taker is not tables and any(u.active and u._staged is taker for u in self.uow.opened):
+            raise KeyInFlight(f"a request with Idempotency-Key {key!r} is still running")
+        kept = tables.rows[self.TABLE].get((caller_id, key))
+        if kept is not None and kept.expires_at > now:
+            assert kept.answer is not None, "a key commits with its answer"
+            return Recorded(kept.fingerprint, kept.answer)
+        tables.rows[self.TABLE][(caller_id, key)] = KeptKey(fingerprint, expires_at)
+        self._takers[(caller_id, key)] = tables
+        return None
+
+    async def keep(self, caller_id: uuid.UUID, key: str, answer: Answer) -> None:
+        self.db.current().rows[self.TABLE][(caller_id, key)].answer = answer
+
+
 class FakeOutbox:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
@@ -284,6 +322,7 @@ class Fakes:
             CommentRepository: FakeComments(self.db),
             CommentReader: FakeReader(self.db, "comments"),
             ServiceContextRepository: FakeServiceContext(self.db),
+            IdempotencyKeys: FakeIdempotencyKeys(self.db, self.uow),
         }
 
     def __getitem__[T](self, use_case: type[T]) -> T:

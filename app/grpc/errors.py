@@ -29,6 +29,7 @@ from domain.errors import (
     PreconditionFailed,
     Unauthenticated,
 )
+from domain.idempotency import KeyReused
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ CODES: dict[type[DomainError], grpc.StatusCode] = {
     Forbidden: grpc.StatusCode.PERMISSION_DENIED,
     PreconditionFailed: grpc.StatusCode.FAILED_PRECONDITION,
     Conflict: grpc.StatusCode.ABORTED,
+    KeyReused: grpc.StatusCode.INVALID_ARGUMENT,
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     DependencyUnavailable: grpc.StatusCode.UNAVAILABLE,

@@ -8,8 +8,11 @@ The method names are the protos' (PostService.GetPost ...), hence CamelCase.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Any
 
+from google.protobuf.message import Message
 from lagom import Container
 
 from app.grpc.gen.blog.v1 import (
@@ -20,14 +23,34 @@ from app.grpc.gen.blog.v1 import (
     users_pb2,
     users_pb2_grpc,
 )
-from app.grpc.interceptors import caller
+from app.grpc.interceptors import caller, metadata_values
 from app.grpc.messages import comment_message, expected_versions, list_query, post_message, user_message, uuid_of
-from domain.comments import CommentQuery
+from domain.comments import Comment, CommentQuery
+from domain.idempotency import KEY_FIELD, Answer, Idempotent, clean_key
+from domain.posts import Post
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
 from domain.use_cases.users import GetCurrentUser, GetUser
 
-type Context = Any  # grpc.aio.ServicerContext; unused: the interceptors deal with it
+type Context = Any  # grpc.aio.ServicerContext; the interceptors deal with it (creates read a key)
+
+_KEY = KEY_FIELD.lower()  # metadata names are lower case
+
+
+def idempotent[T](
+    context: Context, method: str, request: Message, respond: Callable[[T], Message]
+) -> Idempotent[T] | None:
+    """HTTP's ``Idempotency-Key`` as the ``idempotency-key`` metadata of a create, with the same rule:
+    the fingerprint is the method and the request message's bytes; the kept answer, the response
+    message's bytes (status 0, OK). None when the call sent no key."""
+    sent = metadata_values(context, _KEY)
+    if not sent:
+        return None
+    key = clean_key(sent[0] if len(sent) == 1 else "")  # two are one too many
+    fingerprint = hashlib.sha256(f"{method}\n".encode() + request.SerializeToString(deterministic=True)).digest()
+    return Idempotent(
+        key, fingerprint, lambda created: Answer(0, {}, respond(created).SerializeToString(deterministic=True))
+    )
 
 
 class PostService(posts_pb2_grpc.PostServiceServicer):
@@ -53,8 +76,15 @@ class PostService(posts_pb2_grpc.PostServiceServicer):
         )
 
     async def CreatePost(self, request: posts_pb2.CreatePostRequest, context: Context) -> posts_pb2.CreatePostResponse:
-        post = await self.create_post(caller(), request.content)
-        return posts_pb2.CreatePostResponse(post=post_message(post))
+        def created(post: Post) -> posts_pb2.CreatePostResponse:
+            return posts_pb2.CreatePostResponse(post=post_message(post))
+
+        once = idempotent(context, "/blog.v1.PostService/CreatePost", request, created)
+        if once is None:
+            return created(await self.create_post(caller(), request.content))
+        replayed = posts_pb2.CreatePostResponse()  # the first call's answer, to it and to every retry
+        replayed.ParseFromString((await self.create_post(caller(), request.content, once)).body)
+        return replayed
 
     async def UpdatePost(self, request: posts_pb2.UpdatePostRequest, context: Context) -> posts_pb2.UpdatePostResponse:
         post = await self.update_post(
@@ -97,8 +127,16 @@ class CommentService(comments_pb2_grpc.CommentServiceServicer):
     async def CreateComment(
         self, request: comments_pb2.CreateCommentRequest, context: Context
     ) -> comments_pb2.CreateCommentResponse:
-        comment = await self.create_comment(caller(), uuid_of("post_id", request.post_id), request.content)
-        return comments_pb2.CreateCommentResponse(comment=comment_message(comment))
+        def created(comment: Comment) -> comments_pb2.CreateCommentResponse:
+            return comments_pb2.CreateCommentResponse(comment=comment_message(comment))
+
+        post_id = uuid_of("post_id", request.post_id)
+        once = idempotent(context, "/blog.v1.CommentService/CreateComment", request, created)
+        if once is None:
+            return created(await self.create_comment(caller(), post_id, request.content))
+        replayed = comments_pb2.CreateCommentResponse()  # the first call's answer, to it and to every retry
+        replayed.ParseFromString((await self.create_comment(caller(), post_id, request.content, once)).body)
+        return replayed
 
     async def UpdateComment(
         self, request: comments_pb2.UpdateCommentRequest, context: Context

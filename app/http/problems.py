@@ -27,6 +27,7 @@ from domain.errors import (
     PreconditionFailed,
     Unauthenticated,
 )
+from domain.idempotency import KeyReused
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ _STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     PreconditionFailed: 412,
     Conflict: 409,
+    KeyReused: 422,
     InvalidInput: 400,
     Unauthenticated: 401,
     DependencyUnavailable: 503,

@@ -6,18 +6,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import overload
 
 from domain.comments import Comment, CommentQuery, CommentReader, CommentRepository
+from domain.idempotency import Answer, Idempotent
 from domain.listing import Page
 from domain.model import Principal
-from domain.ports import Authorizer, Clock, RelationChange, UnitOfWorkFactory
+from domain.ports import Authorizer, Clock, IdempotencyKeys, RelationChange, UnitOfWorkFactory
 from domain.posts import PostRepository
 from domain.use_cases.steps import (
     authorize_before,
     authorize_locked,
     check_version,
+    keep_answer,
     load,
     register_writer,
+    replay,
     save_revision,
 )
 from domain.users import UserRepository
@@ -25,21 +29,35 @@ from domain.users import UserRepository
 
 @dataclass(frozen=True, slots=True)
 class CreateComment:
+    """The caller owns the new comment. Sent ``once`` (an idempotency key), a retry gets the first answer."""
+
     uow: UnitOfWorkFactory
     comments: CommentRepository
     posts: PostRepository
     users: UserRepository
+    keys: IdempotencyKeys
     clock: Clock
 
-    async def __call__(self, principal: Principal, post_id: uuid.UUID, content: str) -> Comment:
+    @overload
+    async def __call__(self, principal: Principal, post_id: uuid.UUID, content: str, once: None = None) -> Comment: ...
+    @overload
+    async def __call__(
+        self, principal: Principal, post_id: uuid.UUID, content: str, once: Idempotent[Comment]
+    ) -> Answer: ...
+    async def __call__(
+        self, principal: Principal, post_id: uuid.UUID, content: str, once: Idempotent[Comment] | None = None
+    ) -> Comment | Answer:
         comment = Comment.new(post_id, principal.id, content, self.clock.now())
         async with self.uow() as uow:
+            if once is not None and (first := await replay(self.keys, principal, once, self.clock)):
+                return first  # a retry: what the first request got; nothing is created
             await load(self.posts, "post", post_id, for_update=True)  # a concurrent delete cannot orphan it
             await register_writer(self.users, principal, self.clock)
             await self.comments.add(comment)
             await uow.outbox.record([RelationChange.owner("write", comment.owner_id, "comment", comment.id)])
+            answer = None if once is None else await keep_answer(self.keys, principal, once, comment)
             await uow.commit()
-        return comment
+        return comment if answer is None else answer
 
 
 @dataclass(frozen=True, slots=True)

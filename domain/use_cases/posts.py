@@ -6,18 +6,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import overload
 
 from domain.comments import CommentRepository
+from domain.idempotency import Answer, Idempotent
 from domain.listing import ListQuery, Page
 from domain.model import Principal
-from domain.ports import Authorizer, Clock, RelationChange, UnitOfWorkFactory
+from domain.ports import Authorizer, Clock, IdempotencyKeys, RelationChange, UnitOfWorkFactory
 from domain.posts import Post, PostReader, PostRepository
 from domain.use_cases.steps import (
     authorize_before,
     authorize_locked,
     check_version,
+    keep_answer,
     load,
     register_writer,
+    replay,
     save_revision,
 )
 from domain.users import UserRepository
@@ -25,19 +29,29 @@ from domain.users import UserRepository
 
 @dataclass(frozen=True, slots=True)
 class CreatePost:
+    """The caller owns the new post. Sent ``once`` (an idempotency key), a retry gets the first answer."""
+
     uow: UnitOfWorkFactory
     posts: PostRepository
     users: UserRepository
+    keys: IdempotencyKeys
     clock: Clock
 
-    async def __call__(self, principal: Principal, content: str) -> Post:
+    @overload
+    async def __call__(self, principal: Principal, content: str, once: None = None) -> Post: ...
+    @overload
+    async def __call__(self, principal: Principal, content: str, once: Idempotent[Post]) -> Answer: ...
+    async def __call__(self, principal: Principal, content: str, once: Idempotent[Post] | None = None) -> Post | Answer:
         post = Post.new(principal.id, content, self.clock.now())
         async with self.uow() as uow:
+            if once is not None and (first := await replay(self.keys, principal, once, self.clock)):
+                return first  # a retry: what the first request got; nothing is created
             await register_writer(self.users, principal, self.clock)
             await self.posts.add(post)
             await uow.outbox.record([RelationChange.owner("write", post.owner_id, "post", post.id)])
+            answer = None if once is None else await keep_answer(self.keys, principal, once, post)
             await uow.commit()
-        return post
+        return post if answer is None else answer
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,10 @@ from typing import Protocol
 
 from domain.comments import Comment
 from domain.errors import Forbidden, NotFound, PreconditionFailed
+from domain.idempotency import KEPT_FOR, Answer, Idempotent, KeyReused
 from domain.model import Principal
 from domain.policy import ensure_allowed
-from domain.ports import Action, Authorizer, Clock
+from domain.ports import Action, Authorizer, Clock, IdempotencyKeys
 from domain.posts import Post
 from domain.users import User, UserRepository
 
@@ -81,3 +82,25 @@ async def register_writer(users: UserRepository, principal: Principal, clock: Cl
     if not user.is_active:
         raise Forbidden("your account is deactivated")
     return user
+
+
+async def replay[T](keys: IdempotencyKeys, principal: Principal, once: Idempotent[T], clock: Clock) -> Answer | None:
+    """A create sent with an idempotency key takes the key first thing in its unit of work: None, go
+    ahead. A retry gets the answer the first request got instead, and creates nothing. The same key
+    with another request is refused (``KeyReused``, a 422), and so is a retry while the first request
+    is still running (``KeyInFlight``, a 409): the key stays with the request that took it."""
+    now = clock.now()
+    first = await keys.take(principal.id, once.key, once.fingerprint, now, now + KEPT_FOR)
+    if first is None:
+        return None
+    if first.fingerprint != once.fingerprint:
+        raise KeyReused(f"Idempotency-Key {once.key!r} was first used for another request; use a new key for this one")
+    return first.answer
+
+
+async def keep_answer[T](keys: IdempotencyKeys, principal: Principal, once: Idempotent[T], created: T) -> Answer:
+    """The answer to a create that took its key, kept with the key in the same unit of work: the row
+    and the key commit together or not at all."""
+    answer = once.answer(created)
+    await keys.keep(principal.id, once.key, answer)
+    return answer

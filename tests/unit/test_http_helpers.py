@@ -6,6 +6,7 @@ import pytest
 
 from app.http.auth import bearer_token
 from app.http.conditional import etag, expected_versions, none_match
+from app.http.idempotency import idempotency_key
 from app.settings import SettingsError, decode_settings, load_settings, read_dotenv, redacted
 from domain.errors import InvalidInput
 
@@ -152,3 +153,23 @@ def test_config_output_redacts_secrets():
     assert shown["SERVICE_PREFIX"] == ("/blog", "env")
     assert shown["LOG_LEVEL"] == ("INFO", "default")
     assert "hunter2" not in repr(shown)
+
+
+def _scope(*keys: bytes) -> dict:
+    return {"headers": [(b"authorization", b"Bearer x"), *((b"idempotency-key", key) for key in keys)]}
+
+
+def test_idempotency_key_is_read_from_the_scope():
+    assert idempotency_key(_scope()) is None
+    assert idempotency_key(_scope(b"k-1")) == "k-1"
+    assert idempotency_key(_scope(b"x" * 255)) == "x" * 255
+    assert idempotency_key(_scope(b" ~ spaces and tildes ~ ")) == " ~ spaces and tildes ~ "
+
+
+@pytest.mark.parametrize(
+    "keys", [(b"",), (b"x" * 256,), ("caf\u00e9".encode(),), (b"tab\t",), (b"\x7f",), (b"k-1", b"k-1")]
+)
+def test_a_malformed_or_repeated_idempotency_key_is_bad_input(keys):
+    with pytest.raises(InvalidInput) as error:
+        idempotency_key(_scope(*keys))
+    assert error.value.field == "Idempotency-Key"

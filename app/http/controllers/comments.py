@@ -24,8 +24,9 @@ from app.http.controllers.listing import (
     ToDate,
     list_query,
 )
+from app.http.idempotency import IdempotentCreate, idempotency_key, idempotent, replayed
 from app.http.schemas import CommentOut, CommentPage, ContentIn, NewComment
-from domain.comments import CommentQuery
+from domain.comments import Comment, CommentQuery
 from domain.use_cases.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 
 
@@ -37,8 +38,9 @@ class CommentController(Controller):
         "/",
         name="comments:create",
         summary="Comment on a post",
-        responses=problems(400, 403, 404, 413, 415),
+        responses=problems(400, 403, 404, 409, 413, 415, 422),
         response_headers=[LOCATION, ETAG],
+        operation_class=IdempotentCreate,
     )
     async def create(
         self,
@@ -47,16 +49,21 @@ class CommentController(Controller):
         create_comment: NamedDependency[CreateComment],
     ) -> Response[CommentOut]:
         """Any authenticated caller may comment on any post (404 if it does not exist) and owns the
-        comment. The content is trimmed; 1–10,000 characters must remain."""
-        created = await create_comment(principal_of(request), data.post_id, data.content)
-        return Response(
-            CommentOut.of(created),
-            status_code=201,
-            headers={
-                "Location": location(request, "comments:get", comment_id=str(created.id)),
-                "ETag": etag(created.version),
-            },
-        )
+        comment. The content is trimmed; 1–10,000 characters must remain. With `Idempotency-Key`, a
+        retry creates nothing and gets the first answer again."""
+
+        def created(comment: Comment) -> Response[CommentOut]:
+            headers = {
+                "Location": location(request, "comments:get", comment_id=str(comment.id)),
+                "ETag": etag(comment.version),
+            }
+            return Response(CommentOut.of(comment), status_code=201, headers=headers)
+
+        key = idempotency_key(request.scope)
+        if key is None:
+            return created(await create_comment(principal_of(request), data.post_id, data.content))
+        once = await idempotent(request, key, created)
+        return replayed(await create_comment(principal_of(request), data.post_id, data.content, once))
 
     @get("/", name="comments:list", summary="List comments", responses=problems(400))
     async def list(

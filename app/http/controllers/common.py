@@ -93,10 +93,14 @@ _DESCRIPTIONS = {
     403: "Authenticated but not allowed",
     404: "No such resource",
     405: "This path does not take the method used; Allow lists the methods it does",
-    409: "Conflicts with what is stored, e.g. a name that must be unique and is taken",
+    409: (
+        "Conflicts with what is stored or running: e.g. a name that must be unique and is taken, or a request "
+        "with the same Idempotency-Key that has not finished yet (retry after it)"
+    ),
     412: "If-Match names no version that is current; nothing changed",
     413: "Body larger than 1 MiB",
     415: "The body is not declared JSON: send Content-Type: application/json",
+    422: "The Idempotency-Key was first used for another request (another body or route); nothing was created",
     503: "Maintenance mode, the worker at capacity, or a dependency (database, OpenFGA) unavailable; see Retry-After",
 }
 

@@ -23,7 +23,9 @@ from app.http.controllers.listing import (
     ToDate,
     list_query,
 )
+from app.http.idempotency import IdempotentCreate, idempotency_key, idempotent, replayed
 from app.http.schemas import ContentIn, PostOut, PostPage
+from domain.posts import Post
 from domain.use_cases.posts import CreatePost, DeletePost, GetPost, ListPosts, UpdatePost
 
 
@@ -35,23 +37,29 @@ class PostController(Controller):
         "/",
         name="posts:create",
         summary="Create a post",
-        responses=problems(400, 403, 413, 415),
+        responses=problems(400, 403, 409, 413, 415, 422),
         response_headers=[LOCATION, ETAG],
+        operation_class=IdempotentCreate,
     )
     async def create(
-        self, request: Request[Any, Any, Any], data: JSONBody[ContentIn], create_post: NamedDependency[CreatePost]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ContentIn],
+        create_post: NamedDependency[CreatePost],
     ) -> Response[PostOut]:
         """The caller becomes the post's owner (and a user, from the token, on a first write). The
-        content is trimmed; 1–10,000 characters must remain. `Location` says where the post lives."""
-        created = await create_post(principal_of(request), data.content)
-        return Response(
-            PostOut.of(created),
-            status_code=201,
-            headers={
-                "Location": location(request, "posts:get", post_id=str(created.id)),
-                "ETag": etag(created.version),
-            },
-        )
+        content is trimmed; 1–10,000 characters must remain. `Location` says where the post lives.
+        With `Idempotency-Key`, a retry creates nothing and gets the first answer again."""
+
+        def created(post: Post) -> Response[PostOut]:
+            headers = {"Location": location(request, "posts:get", post_id=str(post.id)), "ETag": etag(post.version)}
+            return Response(PostOut.of(post), status_code=201, headers=headers)
+
+        key = idempotency_key(request.scope)
+        if key is None:
+            return created(await create_post(principal_of(request), data.content))
+        once = await idempotent(request, key, created)
+        return replayed(await create_post(principal_of(request), data.content, once))
 
     @get("/", name="posts:list", summary="List posts", responses=problems(400))
     async def list(
