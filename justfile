@@ -15,7 +15,9 @@ default:
 # (exec: the recipe's shell hands its place to Granian, so a SIGTERM to `uv run just dev` reaches the
 # reloader, which stops its worker; a shell left in between would die alone and orphan both.
 # --workers-kill-timeout: a worker told to stop while still starting (a reload or a stop racing its
-# start-up) misses the signal, and the reloader would wait for it forever; after 5 s it is killed)
+# start-up) misses the signal, and the reloader would wait for it forever; after 5 s it is killed.
+# PROMETHEUS_MULTIPROC_DIR: with METRICS_ENABLED=true the counts live in files there, emptied at each
+# start as app/serve.sh does, so a reload keeps them: docs/observability.md)
 dev:
     python -m app.cli migrate
     @echo ""
@@ -24,6 +26,7 @@ dev:
     @echo "  Try:       curl -H \"Authorization: Bearer \$(uv run just token alice)\" http://127.0.0.1:{{port}}/v1/users/me"
     @if [ -n "${GRPC_PORT:-}" ]; then echo "  gRPC:      ${GRPC_HOST:-127.0.0.1}:${GRPC_PORT}   (docs/grpc.md)"; fi
     @echo ""
+    export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${VAR_DIR:-./var}/metrics}" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db && \
     GRPC_HOST="${GRPC_HOST:-127.0.0.1}" exec granian --interface asgi --host 127.0.0.1 --port {{port}} --log-config app/granian-logging.json --workers-kill-timeout 5 --reload --reload-paths app --reload-paths domain --reload-paths adapters app.main:app
 
 # run the production server (app/serve.sh, as the image does): Granian, WEB_CONCURRENCY workers, bounded connections; SIGTERM drains
@@ -139,7 +142,7 @@ fga-model:
 maintenance state:
     @python -m app.cli maintenance {{state}}
 
-# the whole stack in containers (PostgreSQL, Keycloak, OpenFGA, Consul, the app): COMPOSE="podman compose" for Podman
+# the whole stack in containers (PostgreSQL, Keycloak, OpenFGA, Consul, the app, collector, Jaeger, Prometheus, Grafana): COMPOSE="podman compose" for Podman
 up *args:
     ${COMPOSE:-docker compose} up -d --build {{args}}
 

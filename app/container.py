@@ -40,6 +40,7 @@ from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import LoadedSettings, Settings, as_loaded
+from app.tracing import Tracing
 from domain.comments import CommentReader, CommentRepository
 from domain.ports import Authorizer, Clock, IdempotencyKeys, TokenVerifier, UnitOfWorkFactory
 from domain.posts import PostReader, PostRepository
@@ -79,7 +80,8 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         MaintenanceGate: Singleton(lambda c: factories.maintenance_gate(c[SettingsStore], c[GetServiceContext])),
         CorsPolicy: Singleton(lambda c: factories.cors_policy(c[SettingsStore])),
         Admission: Singleton(lambda c: factories.admission(c[SettingsStore])),
-        Metrics: Singleton(lambda c: factories.metrics(c[Settings], c[Engine])),
+        Tracing: Singleton(lambda c: Tracing.from_environ()),
+        Metrics: Singleton(lambda c: factories.metrics(c[Settings], c[Engine], c[TokenVerifier])),
     }
     if settings.openfga_enabled:  # permissions in OpenFGA, fed by the outbox and its relay
         from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer

@@ -12,6 +12,7 @@ every worker that does not use them (tests/integration/test_startup_weight.py).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from piccolo.engine.base import Engine
 
 from adapters.auth.keycloak_events import KeycloakEvents
 from adapters.auth.keys import DevKeys, KeySource
+from adapters.auth.token_cache import CachingTokenVerifier
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.db.lifecycle import pool_stats
 from adapters.db.outbox import OutboxStore
@@ -28,7 +30,7 @@ from app.live_settings import SettingsStore
 from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.settings import Settings, SettingsError
-from domain.ports import Clock
+from domain.ports import Clock, TokenVerifier
 from domain.use_cases.service_context import GetServiceContext
 
 if TYPE_CHECKING:
@@ -138,10 +140,14 @@ def relay(store: SettingsStore, engine: Engine, fga: OpenFga, clock: Clock) -> O
     return running
 
 
-def metrics(settings: Settings, engine: Engine) -> Metrics:  # type: ignore[type-arg]
-    """The process's metrics; gauges read at scrape time are registered here."""
-    found = Metrics()
+def metrics(settings: Settings, engine: Engine, verifier: TokenVerifier) -> Metrics:  # type: ignore[type-arg]
+    """The process's metrics; gauges read at scrape time are registered here. With
+    PROMETHEUS_MULTIPROC_DIR set (app/serve.sh sets it), they add up over the workers (app/metrics.py)."""
+    found = Metrics(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None)
     found.add_pool(lambda: pool_stats(engine))
+    if isinstance(verifier, CachingTokenVerifier):
+        cache = verifier
+        found.add_token_cache(lambda: (cache.hits, cache.misses))
     if settings.openfga_enabled:
         outbox = OutboxStore(engine)
 

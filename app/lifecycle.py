@@ -2,8 +2,8 @@
 
 ``running(container)`` is the app's lifespan (app/main.py): the database pool and pending
 migrations, the background loops (the row-count fold, the purge of expired idempotency keys; the
-Consul watch when CONSUL_URL is set), the
-key source, and with OpenFGA its client and the outbox relay. Everything started is stopped in
+Consul watch when CONSUL_URL is set), the key source, with OpenFGA its client and the outbox relay,
+and with several workers the metrics' sampling. Everything started is stopped in
 reverse order, whatever fails.
 """
 
@@ -25,8 +25,10 @@ from adapters.db.lifecycle import close_database, migrate, open_database, set_re
 from adapters.db.row_counts import fold_forever
 from app.live_settings import SettingsStore, follow
 from app.maintenance import MaintenanceGate
+from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import Settings
+from app.tracing import Tracing
 from domain.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ async def running(container: Container) -> AsyncIterator[None]:
     settings = container[Settings]
     engine = container[Engine]
     async with AsyncExitStack() as stack:
+        stack.callback(container[Tracing].stop)  # last: exports the spans of the shutdown too
         await open_database(
             engine,
             pool_min=settings.db_pool_min,
@@ -71,6 +74,11 @@ async def running(container: Container) -> AsyncIterator[None]:
         # endregion
         if await container[MaintenanceGate].is_on():  # warms the cache before the first request
             log.warning("maintenance mode is on: `uv run just maintenance off` (or PATCH /v1/service-context)")
+        if settings.metrics_enabled:
+            metrics = container[Metrics]
+            stack.callback(metrics.close)
+            if metrics.multiprocess_dir is not None:  # the other workers' scrapes read this one's share
+                await stack.enter_async_context(_in_background(metrics.sample_forever(), "metrics-sample"))
         # region: grpc
         if settings.grpc_port is not None:
             from app.grpc.server import serving  # grpcio and protobuf load only when configured
@@ -127,6 +135,9 @@ async def _start_openfga(container: Container, stack: AsyncExitStack) -> None:
     await fga.open()
     stack.push_async_callback(fga.close)
     relay = container[OutboxRelay]
+    tracing = container[Tracing]
+    if tracing.provider is not None:
+        relay.batch_span = tracing.batch_span()
     readiness = container[Readiness]
     readiness.reporters.append(relay.report)
     stack.callback(readiness.reporters.remove, relay.report)

@@ -3,6 +3,8 @@
 - One handler on the root logger, writing to stdout: JSON lines (``LOG_FORMAT=json``, the default
   outside development) or a readable console format. Granian's, uvicorn's, Litestar's and
   Piccolo's loggers lose their own handlers and propagate to it, so nothing is printed twice.
+- ``trace_id`` and ``span_id`` of the current span, on every line written inside one, when tracing
+  is on (app/tracing.py hands its ``current_ids`` to ``follow_traces``; off, nothing is looked up).
 - ``request_id`` (set per request by app/http/observe.py, per call by app/grpc/interceptors.py, in
   the ``REQUEST_ID`` context variable) is added to every line logged while that request runs, from
   our code or a library's. ``request_id_for(offered)`` is the one rule for accepting a client's id.
@@ -30,7 +32,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from contextvars import ContextVar
 from typing import Any, Literal
 
@@ -72,9 +74,27 @@ def add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
     return event_dict
 
 
+type TraceIds = Callable[[], tuple[str, str] | None]
+_trace_ids: TraceIds | None = None  # set while tracing is on (app/tracing.py)
+
+
+def follow_traces(current: TraceIds | None) -> None:
+    """Add the current span's ``trace_id`` and ``span_id`` to every line (None: stop)."""
+    global _trace_ids
+    _trace_ids = current
+
+
+def add_trace_ids(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    if _trace_ids is not None and (ids := _trace_ids()) is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
+    return event_dict
+
+
 _SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     add_request_id,
+    add_trace_ids,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -173,6 +193,8 @@ class _AccessLog:
         if handler is None or not self.logger.isEnabledFor(logging.INFO):
             return
         fields["logger"], fields["level"] = "app.access", "info"
+        if _trace_ids is not None:
+            add_trace_ids(None, "info", fields)
         fields["timestamp"] = _utc_timestamp()
         line = self._encode(fields).decode() if self.json else str(self.console(None, "info", fields))
         with handler.lock:  # type: ignore[union-attr]

@@ -30,6 +30,7 @@ from app.metrics import Metrics
 from app.routes import API, OPEN
 from app.settings import Settings
 from app.startup_settings import load_startup_settings
+from app.tracing import Tracing
 from domain.ports import TokenVerifier
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -46,9 +47,16 @@ class ServiceApp(Litestar):
     """
 
     service_prefix: str = ""
-    # admission control (app/http/admission.py), then request id, security headers, access log,
+    # with tracing on, the server span (app/tracing.py); admission control (app/http/admission.py), then request id, security headers, access log,
     # metrics (app/http/observe.py)
     edge: ASGIApp | None = None
+
+    @staticmethod
+    def _patch_opentelemetry_middleware(config: Any) -> Any:
+        # Litestar imports its OpenTelemetry plugin (and so opentelemetry) at every app's creation
+        # whenever the package is installed, to move its middleware first; the server span is made
+        # at our edge instead (app/tracing.py), and a worker with tracing off must not load it.
+        return config
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and self.edge is not None:
@@ -135,6 +143,10 @@ def create_app(container: Container | None = None) -> ServiceApp:
     if metrics is not None:
         metrics.add_admission(admission)
     app.edge = AdmissionControl(RequestObserver(app.dispatch, metrics, Allow(app.routes)), admission, settings.prefix)
+    tracing = container[Tracing]
+    if tracing.enabled:  # the server span around the whole edge (app/tracing.py); off: not even imported
+        tracing.start(settings)
+        app.edge = tracing.edge(app.edge)
     app.service_prefix = settings.prefix
     app.state.container = container
     return app

@@ -7,24 +7,36 @@
   ``grpc_code`` (e.g. ``NOT_FOUND``), the names go-grpc-prometheus made customary. Only registered
   methods are counted (an unknown one is refused before it reaches the interceptor).
 - ``db_pool_connections`` (``state`` = ``in_use`` / ``idle``) and ``db_pool_max_connections``:
-  the asyncpg pool of this process (absent on SQLite, which has no pool).
+  the asyncpg pools (absent on SQLite, which has no pool).
 - ``http_requests_in_flight``, ``http_requests_waiting`` and ``http_requests_shed_total``: the
-  admission control of this process (app/http/admission.py), read at scrape time.
+  admission control (app/http/admission.py).
+- ``token_cache_hits_total`` / ``token_cache_misses_total``: bearer tokens answered from the cache
+  of verified tokens (adapters/auth/token_cache.py) or verified again.
 - Gauges registered where the metrics are built (app/factories.py) with ``add_gauge(name, help,
   read)``: ``read`` is an async callable awaited at scrape time (bounded), e.g. the outbox backlog.
-- Process metrics (CPU, memory, open files, GC) of this process.
 
-Each process has its own registry: with several Granian workers (``WEB_CONCURRENCY`` > 1) a
-scrape is answered by one worker and shows that worker's numbers (see README, "Operating it").
+The pool, admission and token-cache figures live in their objects as plain numbers (nothing on the
+request path touches a metric for them); ``sample()`` copies them into the metrics, at each scrape
+and, with several workers, every ``SAMPLE_SECONDS`` in each worker.
+
+Several Granian workers add up (prometheus_client's multiprocess mode): when
+``PROMETHEUS_MULTIPROC_DIR`` names a directory (app/serve.sh and `just dev` prepare an empty one at
+each start), every worker writes its values to files there, and a scrape, whichever worker answers
+it, reads them all: counters and histograms are summed, the pool and admission gauges summed over
+the live workers, the outbox backlog is the latest reading. A worker that stops marks its gauges
+dead (``close()``); its counters stay in the totals. Process metrics (CPU, memory) are one
+process's, so they are served only without that directory (one worker, or tests).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+import os
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from prometheus_client import (
     CollectorRegistry,
@@ -35,9 +47,8 @@ from prometheus_client import (
     ProcessCollector,
     disable_created_metrics,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.registry import Collector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 if TYPE_CHECKING:
     from app.http.admission import Admission
@@ -45,32 +56,46 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GAUGE_READ_TIMEOUT_SECONDS = 2.0
+SAMPLE_SECONDS = 1.0  # how fresh the other workers' pool and admission figures are at a scrape
 # Labels come from a closed set, so a client cannot grow the registry with made-up methods.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 type PoolStats = Callable[[], tuple[int, int, int] | None]  # (size, idle, max) or None: no pool
+type CacheStats = Callable[[], tuple[int, int]]  # (hits, misses) since the start
+type GaugeMode = Literal["livesum", "livemax", "livemostrecent"]
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        """``multiprocess_dir``: PROMETHEUS_MULTIPROC_DIR, which prometheus_client read when it was
+        imported (it decides there where values are kept); pass it only when that is set."""
         disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series would double the output
-        self.registry = CollectorRegistry()
+        self.multiprocess_dir = multiprocess_dir
+        # The metrics are created in this registry; with a directory, their values go to its files
+        # and the scrape reads the files (every worker's) through a registry of its own.
+        self._own = CollectorRegistry()
+        if multiprocess_dir is None:
+            self.registry = self._own
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
+        else:
+            self.registry = CollectorRegistry()
+            MultiProcessCollector(self.registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
         labels = ("method", "route", "status")
         self._requests = Counter(
-            "http_requests", "HTTP requests answered, by route template", labels, registry=self.registry
+            "http_requests", "HTTP requests answered, by route template", labels, registry=self._own
         )
         self._latency = Histogram(
             "http_request_duration_seconds",
             "Time from the request's arrival to the end of its response, by route template",
             labels,
-            registry=self.registry,
+            registry=self._own,
         )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._rpc: tuple[Counter, Histogram] | None = None  # created by the first call: gRPC is optional
         self._rpc_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self._gauges: list[tuple[Gauge, Callable[[], Awaitable[float]]]] = []
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
+        self._samplers: list[Callable[[], None]] = []
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -89,13 +114,13 @@ class Metrics:
                 labels = ("grpc_service", "grpc_method", "grpc_code")
                 self._rpc = (
                     Counter(
-                        "grpc_server_handled", "gRPC calls answered, by method and code", labels, registry=self.registry
+                        "grpc_server_handled", "gRPC calls answered, by method and code", labels, registry=self._own
                     ),
                     Histogram(
                         "grpc_server_handling_seconds",
                         "Time from a gRPC call's arrival to its status, by method and code",
                         labels,
-                        registry=self.registry,
+                        registry=self._own,
                     ),
                 )
             counter, histogram = self._rpc
@@ -103,18 +128,96 @@ class Metrics:
         children[0].inc()
         children[1].observe(seconds)
 
+    def _gauge(self, name: str, documentation: str, mode: GaugeMode, labels: tuple[str, ...] = ()) -> Gauge:
+        return Gauge(name, documentation, labels, registry=self._own, multiprocess_mode=mode)
+
     def add_pool(self, stats: PoolStats) -> None:
-        self.registry.register(_PoolCollector(stats))
+        gauges: list[Gauge] = []  # created at the first reading with a pool: SQLite has none
+
+        def sample() -> None:
+            reading = stats()
+            if reading is None:
+                return
+            if not gauges:
+                gauges.append(
+                    self._gauge("db_pool_connections", "Connections in the database pools", "livesum", ("state",))
+                )
+                gauges.append(
+                    self._gauge("db_pool_max_connections", "Upper bound of the pools (DB_POOL_MAX each)", "livesum")
+                )
+            size, idle, maximum = reading
+            gauges[0].labels("in_use").set(size - idle)
+            gauges[0].labels("idle").set(idle)
+            gauges[1].set(maximum)
+
+        self._samplers.append(sample)
 
     def add_admission(self, admission: Admission) -> None:
-        self.registry.register(_AdmissionCollector(admission))
+        in_flight = self._gauge(
+            "http_requests_in_flight",
+            "Requests inside the app now (ADMISSION_MAX_IN_FLIGHT bounds it per worker)",
+            "livesum",
+        )
+        waiting = self._gauge("http_requests_waiting", "Requests waiting for a slot now", "livesum")
+        shed = Counter(
+            "http_requests_shed", "Requests refused with 503 because no slot came in time", registry=self._own
+        )
+        counted = [0]
 
-    def add_gauge(self, name: str, documentation: str, read: Callable[[], Awaitable[float]]) -> None:
-        """A gauge whose value ``read()`` returns at each scrape; NaN if it fails or is slow."""
-        self._gauges.append((Gauge(name, documentation, registry=self.registry), read))
+        def sample() -> None:
+            in_flight.set(admission.in_flight)
+            waiting.set(admission.waiting)
+            shed.inc(admission.shed - counted[0])
+            counted[0] = admission.shed
+
+        self._samplers.append(sample)
+
+    def add_token_cache(self, stats: CacheStats) -> None:
+        hits = Counter(
+            "token_cache_hits", "Bearer tokens answered from the cache of verified tokens", registry=self._own
+        )
+        misses = Counter("token_cache_misses", "Bearer tokens not in the cache, verified", registry=self._own)
+        counted = [0, 0]
+
+        def sample() -> None:
+            hit, missed = stats()
+            hits.inc(hit - counted[0])
+            misses.inc(missed - counted[1])
+            counted[:] = [hit, missed]
+
+        self._samplers.append(sample)
+
+    def add_gauge(
+        self, name: str, documentation: str, read: Callable[[], Awaitable[float]], mode: GaugeMode = "livemostrecent"
+    ) -> None:
+        """A gauge whose value ``read()`` returns at each scrape; NaN if it fails or is slow. ``mode``:
+        how several workers' readings combine (the default: the latest reading, for a figure any
+        worker reads the same, such as a table's backlog)."""
+        self._gauges.append((self._gauge(name, documentation, mode), read))
+
+    def sample(self) -> None:
+        """Copy this process's pool, admission and token-cache figures into the metrics."""
+        for sample in self._samplers:
+            try:
+                sample()
+            except Exception:
+                log.exception("a metric could not be sampled")
+
+    async def sample_forever(self, seconds: float = SAMPLE_SECONDS) -> None:
+        """With several workers: keep this worker's share fresh for a scrape another one answers."""
+        while True:
+            self.sample()
+            await asyncio.sleep(seconds)
+
+    def close(self) -> None:
+        """At the worker's exit: its live gauges leave the sums (its counters stay in the totals)."""
+        if self.multiprocess_dir is not None:
+            with contextlib.suppress(OSError):
+                mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
 
     async def render(self, accept: str | None = None) -> tuple[bytes, str]:
         """The exposition (Prometheus text, or OpenMetrics if ``accept`` asks) and its content type."""
+        self.sample()
         for gauge, read in self._gauges:
             try:
                 async with asyncio.timeout(GAUGE_READ_TIMEOUT_SECONDS):
@@ -124,38 +227,3 @@ class Metrics:
                 gauge.set(math.nan)
         encode, content_type = choose_encoder(accept or "")
         return encode(self.registry), content_type
-
-
-class _PoolCollector(Collector):
-    def __init__(self, stats: PoolStats) -> None:
-        self._stats = stats
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        stats = self._stats()
-        if stats is None:
-            return
-        size, idle, maximum = stats
-        connections = GaugeMetricFamily(
-            "db_pool_connections", "Connections in this process's database pool", labels=["state"]
-        )
-        connections.add_metric(["in_use"], size - idle)
-        connections.add_metric(["idle"], idle)
-        yield connections
-        yield GaugeMetricFamily("db_pool_max_connections", "Upper bound of the pool (DB_POOL_MAX)", value=maximum)
-
-
-class _AdmissionCollector(Collector):
-    def __init__(self, admission: Admission) -> None:
-        self._admission = admission
-
-    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        admission = self._admission
-        yield GaugeMetricFamily(
-            "http_requests_in_flight",
-            "Requests inside the app now (ADMISSION_MAX_IN_FLIGHT bounds it)",
-            admission.in_flight,
-        )
-        yield GaugeMetricFamily("http_requests_waiting", "Requests waiting for a slot now", admission.waiting)
-        yield CounterMetricFamily(
-            "http_requests_shed", "Requests refused with 503 because no slot came in time", admission.shed
-        )

@@ -17,7 +17,17 @@
 #   kernel's queue (--backlog 1024) until one closes. It must stay below the open-file limit, or
 #   accept() fails and Granian's accept loop spins: the soft limit is raised to the hard one, and
 #   the default is lowered to fit under it.
+#
+# Metrics add up over the workers (app/metrics.py, docs/observability.md): each worker writes its
+# values to files in PROMETHEUS_MULTIPROC_DIR and a scrape of /metrics reads them all. The directory
+# (by default one per port under $TMPDIR: the image's root is read-only, /tmp is not) is emptied of
+# the last run's files here, before any worker starts, so the counters start at zero.
 set -eu
+
+PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/blog-service-metrics-${PORT:-8000}}
+export PROMETHEUS_MULTIPROC_DIR
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
 
 # -n and -H are not POSIX, but dash (Debian's sh, the image's), bash and busybox all have them.
 # shellcheck disable=SC3045

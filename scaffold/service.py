@@ -188,6 +188,8 @@ def transform(root: Path, names: ServiceNames, removed: frozenset[str]) -> list[
             (root / path).write_text(new)
             if path.endswith(".py"):
                 changed.append(path)
+        if "blog-service" in path:  # a file named after the service (deploy/grafana/blog-service.json)
+            (root / path).rename(root / path.replace("blog-service", names.distribution))
     for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         if ".git" not in directory.relative_to(root).parts and not any(directory.iterdir()):
             directory.rmdir()

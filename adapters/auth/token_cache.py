@@ -66,6 +66,7 @@ class CachingTokenVerifier:
         self._entries: dict[str, tuple[Principal, float]] = {}
         self._generation = keys.generation
         self._epoch = 0  # grows on every clear(): a verification begun before it is not stored
+        self.hits = self.misses = 0  # since the start; read by the metrics (token_cache_hits_total, ...)
         self._wrap_configure(inner)
 
     def __len__(self) -> int:
@@ -102,8 +103,10 @@ class CachingTokenVerifier:
         entry = self._entries.get(token)
         if entry is not None:
             if self._clock() < entry[1]:
+                self.hits += 1
                 return entry[0]
             del self._entries[token]
+        self.misses += 1
         epoch = self._epoch
         principal = await self._inner.verify(token)
         expiry = token_expiry(token)

@@ -25,7 +25,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -73,6 +73,10 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
     return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not a secret
 
 
+def _no_span(_: int) -> contextlib.nullcontext[None]:
+    return contextlib.nullcontext()
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -92,6 +96,9 @@ class OutboxRelay:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Around the delivery of a claimed batch and the recording of its outcome: the composition
+        # root sets a tracing span here when tracing is on (app/tracing.py); otherwise nothing.
+        self.batch_span: Callable[[int], contextlib.AbstractContextManager[Any]] = _no_span
 
     # -- one pass ------------------------------------------------------------------------
     def configure(self, settings: RelaySettings) -> None:
@@ -106,34 +113,35 @@ class OutboxRelay:
         )
         if not rows:
             return PassResult()
-        delivered, failed = await self._deliver(rows)
-        now = self._clock.now()
-        await self._store.mark_delivered([row.id for row in delivered], now)
-        await self._store.mark_failed(
-            self.name,
-            [
-                (
-                    row.id,
-                    now
-                    + timedelta(
-                        seconds=backoff_seconds(
-                            row.attempts + 1,
-                            self._settings.backoff_base_seconds,
-                            self._settings.backoff_max_seconds,
-                        )
-                    ),
-                    reason,
-                )
-                for row, reason in failed
-            ],
-        )
-        if failed:
-            log.warning(
-                "outbox: %d of %d relationship change(s) not delivered, will retry: %s",
-                len(failed),
-                len(rows),
-                failed[0][1],
+        with self.batch_span(len(rows)):
+            delivered, failed = await self._deliver(rows)
+            now = self._clock.now()
+            await self._store.mark_delivered([row.id for row in delivered], now)
+            await self._store.mark_failed(
+                self.name,
+                [
+                    (
+                        row.id,
+                        now
+                        + timedelta(
+                            seconds=backoff_seconds(
+                                row.attempts + 1,
+                                self._settings.backoff_base_seconds,
+                                self._settings.backoff_max_seconds,
+                            )
+                        ),
+                        reason,
+                    )
+                    for row, reason in failed
+                ],
             )
+            if failed:
+                log.warning(
+                    "outbox: %d of %d relationship change(s) not delivered, will retry: %s",
+                    len(failed),
+                    len(rows),
+                    failed[0][1],
+                )
         return PassResult(claimed=len(rows), delivered=len(delivered), failed=len(failed))
 
     async def _deliver(self, rows: Sequence[OutboxEntry]) -> tuple[list[OutboxEntry], list[tuple[OutboxEntry, str]]]:

@@ -35,6 +35,7 @@ from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import Settings
+from app.tracing import Tracing
 from domain.ports import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def build_server(container: Container) -> tuple[grpc.aio.Server, ReadinessHealth
     settings = container[Settings]
     server = grpc.aio.server(
         interceptors=[
+            *container[Tracing].grpc_interceptors(),  # the call's server span, when tracing is on
             CallObserver(container[Metrics] if settings.metrics_enabled else None),
             Guard(container[MaintenanceGate], container[TokenVerifier]),  # type: ignore[type-abstract]
         ],

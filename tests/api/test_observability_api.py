@@ -20,6 +20,9 @@ from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.settings import Settings, with_layer
 from tests.api.test_posts_api import assert_problem
+from tests.integration.test_deploy_files import dashboard_metric_names
+from tests.support.fake_openfga import FakeOpenFGA
+from tests.support.openfga import openfga_env
 
 
 def json_lines(captured: str) -> list[dict[str, Any]]:
@@ -223,3 +226,19 @@ async def test_metrics_are_off_by_default_and_follow_the_prefix(engine, make_con
     ) as client:
         assert (await client.get("/blog/metrics")).status_code == 200
         assert_problem(await client.get("/metrics"), 404)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # the pool's metrics need a pool
+async def test_the_grafana_dashboard_reads_metrics_the_app_serves(db_url, engine, make_container, keys):
+    """deploy/grafana/blog-service.json: every metric its queries read is in a real /metrics, with
+    PostgreSQL (the pool), OpenFGA (the outbox backlog), a gRPC call and the token cache in use."""
+    with FakeOpenFGA() as fga:
+        container = make_container(METRICS_ENABLED="true", **openfga_env(fga))
+        async with AsyncTestClient(app=create_app(container)) as client:
+            assert (await client.get("/v1/posts", headers=keys.headers())).status_code == 200
+            container[Metrics].observe_rpc("blog.v1.PostService", "GetPost", "OK", 0.01)
+            scraped = (await client.get("/metrics")).text
+    served = {sample.name for family in text_string_to_metric_families(scraped) for sample in family.samples}
+    read = dashboard_metric_names()
+    assert {"http_requests_total", "http_request_duration_seconds_bucket", "outbox_backlog"} <= read
+    assert read <= served, sorted(read - served)

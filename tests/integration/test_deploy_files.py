@@ -42,6 +42,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTAINERFILE = REPO_ROOT / "Containerfile"
 COMPOSE_FILE = REPO_ROOT / "compose.yaml"
 REALM_FILE = REPO_ROOT / "deploy" / "keycloak" / "realm-demo.json"
+OTEL_COLLECTOR = REPO_ROOT / "deploy" / "otel" / "collector.yaml"
+PROMETHEUS_CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
+GRAFANA_DIR = REPO_ROOT / "deploy" / "grafana"
+DASHBOARD = GRAFANA_DIR / "blog-service.json"
 BOOTSTRAP_SCRIPT = REPO_ROOT / "deploy" / "openfga" / "bootstrap.sh"
 # region: webhook
 WEBHOOK_SCRIPT = REPO_ROOT / "deploy" / "keycloak" / "register-webhook.sh"
@@ -83,6 +87,11 @@ APP_ENV_NAMES = frozenset(
         # region: grpc
         "GRPC_PORT",
         # endregion
+        "METRICS_ENABLED",
+        # OpenTelemetry's own variables (app/tracing.py), read by its SDK
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_SERVICE_NAME",
+        "OTEL_TRACES_SAMPLER",
     }
 )
 ONE_SHOT_SERVICES = [
@@ -213,7 +222,7 @@ def _serve(tmp_path: Path, soft: int, hard: int, **env: str) -> tuple[int, list[
     result = subprocess.run(
         ["sh", "-c", f'ulimit -S -n {soft} && ulimit -H -n {hard} && exec sh "$0"', str(SERVE_SCRIPT)],
         cwd=REPO_ROOT,
-        env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}", **env},
+        env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}", "TMPDIR": str(tmp_path), **env},
         capture_output=True,
         text=True,
         timeout=30,
@@ -252,6 +261,19 @@ def test_serve_script_runs_granian_with_the_connection_settings(tmp_path: Path) 
     )
     assert (_option(argv, "--host"), _option(argv, "--port"), _option(argv, "--workers")) == ("127.0.0.1", "9000", "3")
     assert _option(argv, "--http1-header-read-timeout") == "9000"
+
+
+def test_serve_script_prepares_an_empty_metrics_directory_for_the_workers(tmp_path: Path) -> None:
+    default = tmp_path / "blog-service-metrics-8000"  # under TMPDIR, one per port
+    default.mkdir()
+    (default / "counter_123.db").write_bytes(b"the last run's counts")
+    (default / "notes.txt").write_text("not ours: left alone")
+    _serve(tmp_path, 1024, 1024)
+    assert sorted(p.name for p in default.iterdir()) == ["notes.txt"]
+
+    chosen = tmp_path / "chosen" / "metrics"
+    _serve(tmp_path, 1024, 1024, PROMETHEUS_MULTIPROC_DIR=str(chosen))
+    assert chosen.is_dir()
 
 
 def test_serve_script_keeps_backpressure_under_the_open_file_limit(tmp_path: Path) -> None:
@@ -543,6 +565,52 @@ def test_bind_mounted_files_exist(compose: dict[str, Any]) -> None:
             source = str(mount).split(":", 1)[0]
             if source.startswith(("./", "../", "/")):
                 assert (REPO_ROOT / source).is_file(), f"{name}: {source} does not exist"
+
+
+def test_the_app_sends_traces_to_the_collector_and_jaeger_receives_them(compose: dict[str, Any]) -> None:
+    app = _environment(_service(compose, "app"))
+    endpoint = urlsplit(app["OTEL_EXPORTER_OTLP_ENDPOINT"])
+    assert (endpoint.hostname, endpoint.port) == ("otel-collector", 4318), "OTLP over HTTP (the app's exporter)"
+    assert app["METRICS_ENABLED"] == "true"
+    collector = yaml.safe_load(OTEL_COLLECTOR.read_text())
+    assert collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
+    (pipeline,) = collector["service"]["pipelines"].values()
+    assert pipeline["receivers"] == ["otlp"]
+    for exporter in pipeline["exporters"]:
+        assert urlsplit("//" + collector["exporters"][exporter]["endpoint"]).hostname in compose["services"]
+    assert "16686" in " ".join(str(port) for port in _service(compose, "jaeger")["ports"]), "Jaeger's UI"
+
+
+def test_prometheus_scrapes_the_app_and_grafana_loads_the_dashboard(compose: dict[str, Any]) -> None:
+    prometheus = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    (job,) = prometheus["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == ["app:8000"]
+    datasources = yaml.safe_load((GRAFANA_DIR / "datasource.yaml").read_text())["datasources"]
+    assert urlsplit(datasources[0]["url"]).hostname == "prometheus"
+    uids = {source["uid"] for source in datasources}
+    providers = yaml.safe_load((GRAFANA_DIR / "dashboards.yaml").read_text())["providers"]
+    mounts = [str(mount) for mount in _service(compose, "grafana")["volumes"]]
+    (dashboard_mount,) = [m for m in mounts if m.startswith("./deploy/grafana/blog-service.json:")]
+    assert dashboard_mount.split(":")[1].startswith(providers[0]["options"]["path"] + "/")
+    dashboard = json.loads(DASHBOARD.read_text())
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            assert target["datasource"]["uid"] in uids, panel["title"]
+
+
+# PromQL words that are not metric names in the dashboard's expressions.
+_PROMQL = frozenset({"sum", "rate", "max", "histogram_quantile", "clamp_min", "by", "e"})
+
+
+def dashboard_metric_names() -> set[str]:
+    """The metric names the dashboard's queries read: label matchers, ranges and ``by (...)`` taken out."""
+    names: set[str] = set()
+    for panel in json.loads(DASHBOARD.read_text())["panels"]:
+        for target in panel.get("targets", []):
+            expr = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\bby \([^)]*\)", " ", target["expr"])
+            names |= set(re.findall(r"\b[a-z_][a-z0-9_]*\b", expr)) - _PROMQL
+    return names
 
 
 # ---------------------------------------------------------------------------------------------

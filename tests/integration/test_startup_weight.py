@@ -16,7 +16,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # grpc and google (protobuf, grpcio-status): only with GRPC_PORT set, when the app's lifecycle starts them.
-OPTIONAL = ("openfga_sdk", "aiohttp", "consul", "requests", "httpx", "grpc", "google")
+# opentelemetry (and wrapt, its instrumentation's): only with tracing on (an OTEL_* exporter, app/tracing.py).
+OPTIONAL = ("openfga_sdk", "aiohttp", "consul", "requests", "httpx", "grpc", "google", "opentelemetry", "wrapt")
 NEVER = ("pydantic", "rich", "pygments")
 
 PROBE = """
@@ -72,6 +73,13 @@ def test_configuring_openfga_loads_its_sdk(tmp_path):
     )
     assert "openfga_sdk" in loaded
     assert loaded.isdisjoint(NEVER), sorted(loaded & set(NEVER))
+
+
+def test_tracing_loads_opentelemetry_and_no_client_it_does_not_trace(tmp_path):
+    loaded = loaded_packages(tmp_path, OTEL_TRACES_EXPORTER="console")  # instrumented in create_app
+    assert {"opentelemetry", "wrapt"} <= loaded
+    unused = {"openfga_sdk", "aiohttp", "consul", "httpx", "grpc"}
+    assert loaded.isdisjoint(unused | set(NEVER)), sorted(loaded & (unused | set(NEVER)))
 
 
 def test_a_started_worker_loads_no_migration_machinery(tmp_path):
