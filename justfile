@@ -48,10 +48,13 @@ lint: && openapi-check audit
     mypy
     lint-imports
     fga model test --tests adapters/authz/model.fga.yaml
+    @# region: grpc
     @test -x "{{buf}}" || { echo "buf is missing: run \`npm ci\` (package.json)" >&2; exit 1; }
     "{{buf}}" lint
     "{{buf}}" breaking --against proto/baseline.binpb
+    @# endregion
 
+# region: grpc
 # regenerate app/grpc/gen/ from proto/ (grpcio-tools); commit the result (a test compares them)
 gen-proto:
     python proto/generate.py
@@ -59,6 +62,7 @@ gen-proto:
 # take the current protos as the baseline `buf breaking` guards (after a release; see docs/grpc.md)
 proto-baseline:
     "{{buf}}" build --exclude-source-info -o proto/baseline.binpb
+# endregion
 
 # the OpenAPI document the app serves, judged by real tools: Spectral (spectral:oas, .spectral.yaml) must find
 # no error and no warning, and openapi-python-client must generate a client from it without a warning
@@ -153,3 +157,9 @@ bench *args:
 # write a whole resource shaped like posts: just new-resource tags name:str:max=50:unique (docs/adding-a-resource.md)
 new-resource name *fields:
     python -m scaffold.new_resource {{name}} {{fields}}
+# region: template
+
+# a new project from this one: just new-service ../orders --name orders [--without openfga,consul,webhook,blog,grpc] (docs/new-service.md)
+new-service dest *args:
+    python -m scaffold.new_service {{dest}} {{args}}
+# endregion

@@ -76,7 +76,9 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         KeySource: Singleton(lambda c: factories.key_source(c[Settings])),
         JwtVerifier: Singleton(lambda c: factories.jwt_verifier(c[SettingsStore], c[KeySource])),
         TokenVerifier: Singleton(lambda c: CachingTokenVerifier(c[JwtVerifier], c[KeySource])),
+        # region: webhook
         UserEventSource: Singleton(lambda c: factories.user_events(c[SettingsStore])),
+        # endregion
         # The app's own services.
         Readiness: Singleton(lambda c: Readiness(partial(ping, c[Engine]))),
         MaintenanceGate: Singleton(lambda c: factories.maintenance_gate(c[SettingsStore], c[GetServiceContext])),
@@ -111,6 +113,9 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
     container = Container()
     for dependency, definition in bindings.items():
         container[dependency] = definition
-    # The webhook secret is live: a new one is scrubbed from the logs as soon as it applies.
-    container[SettingsStore].subscribe(app_logging.apply, "LOG_LEVEL", "LOG_FORMAT", "KEYCLOAK_WEBHOOK_SECRET")
+    logged = ["LOG_LEVEL", "LOG_FORMAT"]
+    # region: webhook
+    logged.append("KEYCLOAK_WEBHOOK_SECRET")  # live: a new secret is scrubbed from the logs as soon as it applies
+    # endregion
+    container[SettingsStore].subscribe(app_logging.apply, *logged)
     return container

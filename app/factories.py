@@ -80,12 +80,14 @@ def key_source(settings: Settings) -> KeySource:
     )
 
 
+# region: webhook
 def user_events(store: SettingsStore) -> KeycloakEvents:
     events = KeycloakEvents(store.current.keycloak_webhook_secret)
     store.subscribe(lambda s: events.configure(s.keycloak_webhook_secret), "KEYCLOAK_WEBHOOK_SECRET")
     return events
 
 
+# endregion
 def openfga_config(settings: Settings) -> OpenFgaConfig:
     from adapters.authz.openfga import OpenFgaConfig
 

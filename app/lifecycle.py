@@ -68,8 +68,10 @@ async def running(container: Container) -> AsyncIterator[None]:
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
         if settings.openfga_enabled:
             await _start_openfga(container, stack)
+        # region: consul
         if settings.consul_url:
             await stack.enter_async_context(_watching_consul(container[SettingsStore], settings))
+        # endregion
         if await container[MaintenanceGate].is_on():  # warms the cache before the first request
             log.warning("maintenance mode is on: `uv run just maintenance off` (or PATCH /v1/service-context)")
         if settings.metrics_enabled:
@@ -77,10 +79,12 @@ async def running(container: Container) -> AsyncIterator[None]:
             stack.callback(metrics.close)
             if metrics.multiprocess_dir is not None:  # the other workers' scrapes read this one's share
                 await stack.enter_async_context(_in_background(metrics.sample_forever(), "metrics-sample"))
+        # region: grpc
         if settings.grpc_port is not None:
             from app.grpc.server import serving  # grpcio and protobuf load only when configured
 
             await stack.enter_async_context(serving(container))
+        # endregion
         yield
 
 
@@ -91,6 +95,7 @@ async def _close_database(engine: Engine, settings: Settings) -> None:  # type: 
     log.info("database pool closed")
 
 
+# region: consul
 @asynccontextmanager
 async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIterator[None]:
     """Reload from Consul in the background while the app runs (see app/live_settings.py)."""
@@ -104,6 +109,9 @@ async def _watching_consul(store: SettingsStore, settings: Settings) -> AsyncIte
             yield
     finally:
         await source.aclose()
+
+
+# endregion
 
 
 @asynccontextmanager

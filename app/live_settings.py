@@ -8,7 +8,6 @@ root says so, with one line next to what applies it::
 
     store.subscribe(lambda s: verifier.configure(verifier_config(s)), "OIDC_AUDIENCE", "OIDC_ADMIN_ROLE")
     store.declare_live("MAINTENANCE_CACHE_SECONDS")  # read from store.current on every use
-
 ``follow(store, source)`` is the reload loop: Consul blocking queries on the prefix, a bad value
 logged and ignored (the last good settings stay), Consul down → keep everything, retry with
 backoff, pick up what changed once it answers again.
@@ -100,6 +99,7 @@ class SettingsStore:
         return Change(applied=applied, needs_restart=needs_restart)
 
 
+# region: consul
 class ConfigSource(Protocol):
     """Consul KV as the reload loop sees it (adapters/config/consul.py: ConsulKV)."""
 
@@ -111,6 +111,9 @@ class ConfigSource(Protocol):
         ...
 
 
+# endregion
+
+
 def warn_unknown_keys(values: dict[str, str], where: str) -> None:
     """A key that names no setting is ignored; say so, since it is most likely a typo."""
     unknown = sorted(set(values) - set(FIELDS))
@@ -118,6 +121,7 @@ def warn_unknown_keys(values: dict[str, str], where: str) -> None:
         log.warning("ignoring keys in %s that name no setting: %s", where, ", ".join(unknown))
 
 
+# region: consul
 # A blocking query may be held wait + wait/16 (Consul's jitter); the timeout leaves that room.
 _JITTER = 17 / 16
 _FIRST_RETRY_SECONDS = 0.2
@@ -163,3 +167,6 @@ async def follow(store: SettingsStore, source: ConfigSource) -> None:
             store.replace(loaded)
         except Exception:  # a bug here must not end the watcher: the next change gets another chance
             log.exception("applying settings from Consul failed")
+
+
+# endregion

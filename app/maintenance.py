@@ -26,7 +26,13 @@ log = logging.getLogger(__name__)
 
 EXEMPT = "maintenance_exempt"
 # Exempt by path as well, whoever declares the handler: Keycloak's user sync keeps working.
-EXEMPT_PATHS = frozenset({"/v1/authentication/webhook/events-synchronization"})
+EXEMPT_PATHS: frozenset[str] = frozenset(
+    [
+        # region: webhook
+        "/v1/authentication/webhook/events-synchronization",
+        # endregion
+    ]
+)
 # A refresh that takes longer than this keeps the last known value (the database is slow or down).
 # Requests wait for it, and then do their own database work within DB_REQUEST_TIMEOUT_MS: half a
 # second keeps a request's answer within that budget plus one second, even with a frozen database.

@@ -20,4 +20,9 @@ API = [
     # `just new-resource` adds a new resource's controller above this line.
 ]
 # Without one: health for probes; the Keycloak webhook is signed instead.
-OPEN = [HealthController, KeycloakWebhookController]
+OPEN = [
+    HealthController,
+    # region: webhook
+    KeycloakWebhookController,
+    # endregion
+]

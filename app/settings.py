@@ -37,14 +37,18 @@ RESTART_REQUIRED = frozenset(
         "OPENFGA_API_URL",
         "OPENFGA_STORE_ID",
         "OPENFGA_API_TOKEN",
+        # region: consul
         "CONSUL_URL",
         "CONSUL_TOKEN",
         "CONSUL_PREFIX",
+        # endregion
         "WEB_CONCURRENCY",
         "VAR_DIR",
         "METRICS_ENABLED",
+        # region: grpc
         "GRPC_PORT",
         "GRPC_HOST",
+        # endregion
     }
 )
 
@@ -76,7 +80,9 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     oidc_jwks_refresh_seconds: Positive = 600  # background refresh when the JWKS has no max-age
     oidc_startup_attempts: Positive = 4  # discovery + JWKS at start-up, then a start-up error
     oidc_startup_backoff_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.5  # doubles per retry
+    # region: webhook
     keycloak_webhook_secret: str | None = None
+    # endregion
     openfga_api_url: str | None = None
     openfga_store_id: str | None = None
     openfga_model_id: str | None = None
@@ -88,12 +94,14 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     outbox_backoff_max_seconds: PositiveSeconds = 300.0
     outbox_lease_seconds: PositiveSeconds = 60.0
     outbox_keep_delivered_hours: Annotated[float, msgspec.Meta(ge=0)] = 24.0
+    # region: consul
     consul_url: str | None = None
     consul_token: str | None = None
     consul_prefix: str = "app/"
     consul_poll_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     consul_required: bool = False
     consul_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    # endregion
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["console", "json"] | None = None  # None: console in development, else json
     cors_origins: str = ""
@@ -102,8 +110,10 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     admission_max_in_flight: NonNegative = 128  # per worker; 0: no limit (app/http/admission.py)
     admission_max_wait_ms: NonNegative = 500
     metrics_enabled: bool = False
+    # region: grpc
     grpc_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None  # set: a gRPC server (app/grpc/)
     grpc_host: str = "0.0.0.0"  # noqa: S104  # like HOST for `just serve`; `just dev` binds 127.0.0.1
+    # endregion
     var_dir: str = "./var"
 
     @property
@@ -150,8 +160,10 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
                 raise SettingsError("APP_ENV=production refuses dev auth: set OIDC_ISSUER")
             if self.database_url.startswith("sqlite:"):
                 raise SettingsError("APP_ENV=production refuses SQLite: set DATABASE_URL to PostgreSQL")
+            # region: webhook
             if not self.keycloak_webhook_secret:
                 raise SettingsError("APP_ENV=production needs KEYCLOAK_WEBHOOK_SECRET")
+            # endregion
         return self
 
 

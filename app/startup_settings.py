@@ -22,12 +22,23 @@ log = logging.getLogger(__name__)
 def load_startup_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> LoadedSettings:
     """Every source read and validated together; a bad value raises ``SettingsError`` naming it."""
     layers = read_layers(environ, dotenv)
+    # region: consul
+    consul = _read_consul(layers)
+    if consul is not None:
+        layers = [*layers, ("consul", consul)]
+    # endregion
+    return decode_settings(layers)
+
+
+# region: consul
+def _read_consul(layers: list[Layer]) -> dict[str, str] | None:
+    """What Consul KV holds under the prefix; None where Consul is not configured or does not answer."""
     consul_only: list[Layer] = [
         (source, {k: v for k, v in values.items() if k.startswith("CONSUL_")}) for source, values in layers
     ]
     wiring = decode_settings(consul_only).settings
     if wiring.consul_url is None:
-        return decode_settings(layers)
+        return None
     from adapters.config.consul import read_consul_now  # py-consul only where Consul is configured
 
     try:
@@ -38,7 +49,10 @@ def load_startup_settings(environ: Mapping[str, str] | None = None, dotenv: Path
         if wiring.consul_required:
             raise SettingsError(f"CONSUL_REQUIRED=true and the settings could not be read: {exc}") from None
         log.warning("%s; using the environment and .env values until Consul answers", exc)
-        return decode_settings(layers)
+        return None
     log.info("settings from Consul (%s under %r): %s", wiring.consul_url, wiring.consul_prefix, ", ".join(values))
     warn_unknown_keys(values, f"Consul under {wiring.consul_prefix!r}")
-    return decode_settings([*layers, ("consul", values)])
+    return values
+
+
+# endregion

@@ -584,7 +584,9 @@ def main(argv: list[str] | None = None) -> int:
 
     wrk = ensure_wrk()
     scenarios = [s for s in SCENARIOS if not args.only or s.name in args.only.split(",")]
+    # region: grpc
     with_grpc = not args.only or GRPC_SCENARIO in args.only.split(",")
+    # endregion
     connections = [int(c) for c in args.connections.split(",")]
     server_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
 
@@ -674,8 +676,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
         grpc_rows: list[GrpcRow] = []
+        # region: grpc
         if with_grpc:
             grpc_rows = measure_grpc(args, env, work, token, wrk, wrk_env, connections, servers, service)
+        # endregion
 
         soak = None
         if args.soak:

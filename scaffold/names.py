@@ -101,3 +101,39 @@ class Names:
         """The singular, as ``post`` is; the plural where the singular is a reserved word in SQL
         (``orders``: ``order``), as ``users`` is."""
         return self.plural if self.singular in RESERVED_SQL else self.singular
+
+
+_SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class ServiceNames:
+    """A new service's names, all derived from the one its team gives (``orders``, ``order-book``):
+    see ``ServiceNames.of``. The Python packages (app, domain, adapters) keep their names in every
+    service: they say what a module is, not whose."""
+
+    slug: str  # order-book: the word the team chose, without a trailing "-service"
+
+    @classmethod
+    def of(cls, name: str) -> ServiceNames:
+        if not _SLUG.fullmatch(name) or len(name) > 40:
+            raise Refused(
+                f"--name {name!r} must be lower-case words joined by single hyphens, at most 40 characters: "
+                "orders, order-book"
+            )
+        slug = name.removesuffix("-service")
+        if slug == "service":
+            raise Refused(f"--name {name!r}: give what the service is about (orders), not only 'service'")
+        return cls(slug)
+
+    @property
+    def distribution(self) -> str:  # order-book-service: pyproject, the image, the database's application_name
+        return f"{self.slug}-service"
+
+    @property
+    def snake(self) -> str:  # order_book: compose's project, its database and role, the OpenFGA store
+        return self.slug.replace("-", "_")
+
+    @property
+    def display(self) -> str:  # Order book service: the README's title, the OpenAPI title
+        return f"{self.slug.replace('-', ' ').capitalize()} service"

@@ -17,7 +17,6 @@ NAME is the plural (``tags``, ``todo_lists``); FIELDs follow scaffold/fields.py 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from scaffold.edits import add_imports, insert_above
-from scaffold.errors import Refused
+from scaffold.errors import Refused, run
 from scaffold.fields import parse_fields
 from scaffold.names import Names
 from scaffold.project import existing_resources, files_of
@@ -48,14 +47,6 @@ MUST_BE_CLEAN = (CONTAINER, ROUTES, DOCS, "adapters/db", "piccolo_migrations", "
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, like every other refusal
         raise Refused(message)
-
-
-def _run(command: Sequence[str], cwd: Path, what: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(cwd)}
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        output = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        raise Refused(f"{what} failed: {output[-1] if output else f'exit status {done.returncode}'}")
 
 
 def _git(root: Path, *args: str) -> str:
@@ -134,19 +125,19 @@ def stage(root: Path, staging: Path, names: Names, data: dict[str, object]) -> l
 
     python_files = [p for p in files_of(names) if p.endswith(".py")] + [CONTAINER, ROUTES, DOCS]
     # The templates import what any resource may need; ruff drops what this one does not, and sorts.
-    _run(
+    run(
         [sys.executable, "-m", "ruff", "check", "--quiet", "--fix", "--select", "I,F401", *python_files],
         staging,
         "ruff",
     )
-    _run([sys.executable, "-m", "ruff", "format", "--quiet", *python_files], staging, "ruff format")
-    _run([sys.executable, "-c", "import app.routes"], staging, "importing the app with the new resource")
-    _run(
+    run([sys.executable, "-m", "ruff", "format", "--quiet", *python_files], staging, "ruff format")
+    run([sys.executable, "-c", "import app.routes"], staging, "importing the app with the new resource")
+    run(
         [sys.executable, "-m", "piccolo.main", "migrations", "new", "blog", "--auto", f"--desc={plural}"],
         staging,
         "piccolo migrations new",
     )
-    _run([sys.executable, "-m", "tests.support.sql_snapshot"], staging, "the SQL snapshot")
+    run([sys.executable, "-m", "tests.support.sql_snapshot"], staging, "the SQL snapshot")
     after = {str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     migrations = sorted(p for p in after - before if p.startswith("piccolo_migrations/"))
     if len(migrations) != 1:

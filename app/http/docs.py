@@ -111,10 +111,12 @@ TAGS = [
     # `just new-resource` adds a new resource's tag above this line.
     Tag(name="users", description="Users, created from tokens and kept in step with Keycloak"),
     Tag(name="service", description="Maintenance mode"),
+    # region: webhook
     Tag(
         name="authentication",
         description="The Keycloak webhook that keeps users, groups and memberships in sync (signed, no token)",
     ),
+    # endregion
     Tag(name="health", description="Liveness and readiness probes (no token)"),
 ]
 

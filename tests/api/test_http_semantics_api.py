@@ -20,16 +20,20 @@ from tests.conftest import settings_for
 from tests.support.keycloak_events import admin_event, encode, sign
 from tests.support.tokens import TestKeys
 
+# region: webhook
 WEBHOOK = "/v1/authentication/webhook/events-synchronization"
 WEBHOOK_SECRET = "semantics-secret"
+# endregion
 
 
 @pytest.fixture
 async def app(sqlite_url: str, tmp_path: Path, keys: TestKeys) -> AsyncIterator[AsyncTestClient[Any]]:
     """The whole app on SQLite: what these tests prove does not depend on the engine."""
-    settings = settings_for(
-        sqlite_url, tmp_path, KEYCLOAK_WEBHOOK_SECRET=WEBHOOK_SECRET, CORS_ORIGINS="https://front.test"
-    )
+    env = {"CORS_ORIGINS": "https://front.test"}
+    # region: webhook
+    env["KEYCLOAK_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    # endregion
+    settings = settings_for(sqlite_url, tmp_path, **env)
     container = build_container(settings, overrides={KeySource: keys})
     async with AsyncTestClient(app=create_app(container)) as client:
         yield client
@@ -109,6 +113,7 @@ async def test_if_none_match_with_the_current_tag_is_304_with_the_etag_and_no_bo
     assert fresh.headers["etag"] == '"2"'
 
 
+# region: webhook
 async def test_a_user_s_tag_changes_when_the_user_does(app, keys):
     alice = keys.headers("alice")
     before = await app.get("/v1/users/me", headers=alice)
@@ -125,6 +130,9 @@ async def test_a_user_s_tag_changes_when_the_user_does(app, keys):
     assert after.status_code == 200
     assert after.json()["email"] == "new@example.test"
     assert after.headers["etag"] != before.headers["etag"]
+
+
+# endregion
 
 
 async def test_if_none_match_on_an_error_or_a_listing_changes_nothing(app, keys):
@@ -163,9 +171,11 @@ async def test_head_works_wherever_get_does_with_the_get_headers_and_no_body(app
     assert unauthenticated.headers["www-authenticate"].startswith("Bearer")
     assert unauthenticated.content == b""
     assert (await app.head(f"/v1/posts/{uuid.uuid4()}", headers=alice)).status_code == 404
+    # region: webhook
     refused = await app.head(WEBHOOK)  # no GET there: no HEAD either
     assert refused.status_code == 405
     assert refused.headers["allow"] == "OPTIONS, POST"
+    # endregion
 
 
 ALLOW = {
@@ -176,7 +186,9 @@ ALLOW = {
     "/v1/users/me": "GET, HEAD, OPTIONS",
     "/v1/users/{id}": "GET, HEAD, OPTIONS",
     "/v1/service-context": "GET, HEAD, OPTIONS, PATCH",
+    # region: webhook
     WEBHOOK: "OPTIONS, POST",
+    # endregion
     "/health/live": "GET, HEAD, OPTIONS",
     "/health/ready": "GET, HEAD, OPTIONS",
     "/docs/openapi.json": "GET, HEAD, OPTIONS",
@@ -244,16 +256,20 @@ async def test_a_body_that_is_not_declared_json_is_415_and_changes_nothing(app, 
     for method, url, body in _body_routes(post, comment):
         refused = await app.request(method, url, content=body, headers=headers)
         assert_problem(refused, 415)
+    # region: webhook
     user_id = uuid.uuid4()
     event = encode(admin_event("CREATE", user_id, 1, username="zed"))
     signature = {"X-Keycloak-Signature": sign(event, WEBHOOK_SECRET)}
     assert_problem(await app.post(WEBHOOK, content=event, headers={**headers, **signature}), 415)
+    # endregion
 
     assert [(await app.get(f"/v1/{kind}", headers=admin)).json()["total"] for kind in ("posts", "comments")] == totals
     for item, kind in ((post, "posts"), (comment, "comments")):
         assert (await app.get(f"/v1/{kind}/{item['id']}", headers=admin)).json()["version"] == 1
     assert (await app.get("/v1/service-context", headers=admin)).json()["maintenance"] is False
+    # region: webhook
     assert_problem(await app.get(f"/v1/users/{user_id}", headers=admin), 404)
+    # endregion
 
 
 @pytest.mark.parametrize(
@@ -276,6 +292,7 @@ async def test_json_that_is_not_utf8_is_400_on_every_body_route(app, keys, raw):
         bad = body.replace(b'"x"', b'"' + raw + b'"').replace(b"false", b'"' + raw + b'"')
         problem = assert_problem(await app.request(method, url, content=bad, headers=admin), 400)
         assert problem["errors"][0]["field"] == "body"
+    # region: webhook
     event = encode(admin_event("CREATE", uuid.uuid4(), 1, username="zed")).replace(b"zed", raw)
     hook = await app.post(
         WEBHOOK,
@@ -283,6 +300,7 @@ async def test_json_that_is_not_utf8_is_400_on_every_body_route(app, keys, raw):
         headers={"Content-Type": "application/json", "X-Keycloak-Signature": sign(event, WEBHOOK_SECRET)},
     )
     assert_problem(hook, 400)
+    # endregion
 
 
 async def test_two_authorization_headers_are_400(app, keys):

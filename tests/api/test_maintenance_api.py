@@ -18,7 +18,9 @@ from app.maintenance import EXEMPT_PATHS
 from tests.api.test_posts_api import assert_problem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# region: webhook
 (WEBHOOK_PATH,) = EXEMPT_PATHS
+# endregion
 
 
 async def switch(client, keys, on: bool):
@@ -90,6 +92,7 @@ async def test_while_on_every_route_answers_503_except_the_exempt_ones(client, k
     assert [p["content"] for p in listing.json()["items"]] == ["before"], "nothing was written during maintenance"
 
 
+# region: webhook
 async def test_the_keycloak_webhook_stays_up(engine, make_container, keys):
     app = create_app(make_container())
     if not any(route.path == WEBHOOK_PATH for route in app.routes):
@@ -104,6 +107,9 @@ async def test_the_keycloak_webhook_stays_up(engine, make_container, keys):
         assert_maintenance(await client.get("/v1/posts", headers=keys.headers()))
         response = await client.post(WEBHOOK_PATH, content=b"{}", headers={"content-type": "application/json"})
         assert response.status_code < 500 or "maintenance" not in response.text, response.text
+
+
+# endregion
 
 
 async def test_it_survives_a_restart(engine, make_container, keys):

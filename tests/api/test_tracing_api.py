@@ -312,6 +312,7 @@ async def test_oidc_key_fetches_are_spans_a_refetch_inside_the_request(tmp_path,
         assert sent.headers["traceparent"].split("-")[1] == CALLER_TRACE
 
 
+# region: grpc
 async def test_a_grpc_call_is_a_server_span_continuing_the_callers_trace(engine, make_container, exporter, keys):
     container = make_container({Tracing: Tracing(exporter)}, **grpc_settings())
     app = create_app(container)  # builds the provider, as a worker does before its lifespan
@@ -322,3 +323,6 @@ async def test_a_grpc_call_is_a_server_span_continuing_the_callers_trace(engine,
     (call,) = server_spans(exporter)
     assert call.name == "/blog.v1.PostService/ListPosts"
     assert hex_ids(call)[0] == CALLER_TRACE
+
+
+# endregion

@@ -47,7 +47,9 @@ PROMETHEUS_CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
 GRAFANA_DIR = REPO_ROOT / "deploy" / "grafana"
 DASHBOARD = GRAFANA_DIR / "blog-service.json"
 BOOTSTRAP_SCRIPT = REPO_ROOT / "deploy" / "openfga" / "bootstrap.sh"
+# region: webhook
 WEBHOOK_SCRIPT = REPO_ROOT / "deploy" / "keycloak" / "register-webhook.sh"
+# endregion
 SERVE_SCRIPT = REPO_ROOT / "app" / "serve.sh"
 MODEL_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga"
 
@@ -65,20 +67,26 @@ APP_ENV_NAMES = frozenset(
         "OIDC_ISSUER",
         "OIDC_AUDIENCE",
         "OIDC_ADMIN_ROLE",
+        # region: webhook
         "KEYCLOAK_WEBHOOK_SECRET",
+        # endregion
         "OPENFGA_API_URL",
         "OPENFGA_STORE_ID",
         "OPENFGA_MODEL_ID",
         "OPENFGA_API_TOKEN",
+        # region: consul
         "CONSUL_URL",
         "CONSUL_TOKEN",
         "CONSUL_PREFIX",
         "CONSUL_POLL_SECONDS",
+        # endregion
         "LOG_LEVEL",
         "LOG_FORMAT",
         "CORS_ORIGINS",
         "WEB_CONCURRENCY",
+        # region: grpc
         "GRPC_PORT",
+        # endregion
         "METRICS_ENABLED",
         # OpenTelemetry's own variables (app/tracing.py), read by its SDK
         "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -86,7 +94,14 @@ APP_ENV_NAMES = frozenset(
         "OTEL_TRACES_SAMPLER",
     }
 )
-ONE_SHOT_SERVICES = ("openfga-migrate", "openfga-init", "keycloak-webhook", "migrate")
+ONE_SHOT_SERVICES = [
+    "openfga-migrate",
+    "openfga-init",
+    # region: webhook
+    "keycloak-webhook",
+    # endregion
+    "migrate",
+]
 
 
 def _tool(name: str) -> str | None:
@@ -173,12 +188,16 @@ def test_containerfile_exposes_port_8000(final_stage: list[tuple[str, str]]) -> 
     assert "8000" in exposed or "8000/tcp" in exposed
 
 
+# region: grpc
 def test_compose_serves_grpc_on_the_port_the_image_exposes(
     final_stage: list[tuple[str, str]], compose: dict[str, Any]
 ) -> None:
     grpc_port = _environment(_service(compose, "app"))["GRPC_PORT"]
     assert grpc_port in " ".join(_args(final_stage, "EXPOSE")).split()
     assert f"{grpc_port}:{grpc_port}" in " ".join(str(port) for port in _service(compose, "app")["ports"])
+
+
+# endregion
 
 
 def test_containerfile_serves_with_the_script_just_serve_runs(final_stage: list[tuple[str, str]]) -> None:
@@ -416,11 +435,15 @@ def test_compose_defines_the_whole_stack(compose: dict[str, Any]) -> None:
     expected = {
         "postgres",
         "keycloak",
+        # region: webhook
         "keycloak-webhook",
+        # endregion
         "openfga-migrate",
         "openfga",
         "openfga-init",
+        # region: consul
         "consul",
+        # endregion
         "migrate",
         "app",
     }
@@ -431,7 +454,11 @@ def test_app_waits_for_its_dependencies(compose: dict[str, Any]) -> None:
     depends_on = _service(compose, "app")["depends_on"]
     assert isinstance(depends_on, dict), "use the long form, with conditions"
     conditions = {name: spec["condition"] for name, spec in depends_on.items()}
-    for server in ("postgres", "keycloak", "openfga", "consul"):
+    servers = ["postgres", "keycloak", "openfga"]
+    # region: consul
+    servers.append("consul")
+    # endregion
+    for server in servers:
         assert conditions.get(server) == "service_healthy", server
     for job in ("migrate", "openfga-init"):
         assert conditions.get(job) == "service_completed_successfully", job
@@ -471,23 +498,30 @@ def test_app_environment_points_at_the_other_services(compose: dict[str, Any]) -
     assert urlsplit(env["OIDC_ISSUER"]).hostname == "keycloak"
     assert env["OIDC_ISSUER"].endswith("/realms/demo")
     assert urlsplit(env["OPENFGA_API_URL"]).hostname == "openfga"
+    # region: consul
     assert urlsplit(env["CONSUL_URL"]).hostname == "consul"
+    # endregion
+    # region: webhook
     assert env["KEYCLOAK_WEBHOOK_SECRET"], "a development default, so the webhook works out of the box"
+    # endregion
     assert env["OIDC_AUDIENCE"] == "api"
     assert env["OIDC_ADMIN_ROLE"] == "admin"
 
 
 def test_shared_secrets_agree_between_services(compose: dict[str, Any]) -> None:
     app = _environment(_service(compose, "app"))
+    # region: webhook
     webhook_job = _environment(_service(compose, "keycloak-webhook"))
     assert webhook_job["KEYCLOAK_WEBHOOK_SECRET"] == app["KEYCLOAK_WEBHOOK_SECRET"]
     assert urlsplit(webhook_job["WEBHOOK_URL"]).hostname == "app"
     assert urlsplit(webhook_job["WEBHOOK_URL"]).path == WEBHOOK_PATH
+    # endregion
     openfga = _environment(_service(compose, "openfga"))
     init = _environment(_service(compose, "openfga-init"))
     assert openfga["OPENFGA_AUTHN_PRESHARED_KEYS"] == app["OPENFGA_API_TOKEN"] == init["FGA_API_TOKEN"]
 
 
+# region: consul
 def test_openfga_ids_reach_the_app_through_consul(compose: dict[str, Any]) -> None:
     app = _environment(_service(compose, "app"))
     init = _environment(_service(compose, "openfga-init"))
@@ -497,6 +531,9 @@ def test_openfga_ids_reach_the_app_through_consul(compose: dict[str, Any]) -> No
     assert urlsplit(init["FGA_API_URL"]).hostname == urlsplit(app["OPENFGA_API_URL"]).hostname
     mounts = _service(compose, "openfga-init")["volumes"]
     assert any(str(mount).startswith("./adapters/authz/model.fga:") for mount in mounts)
+
+
+# endregion
 
 
 def test_one_shot_jobs_are_not_restarted(compose: dict[str, Any]) -> None:
@@ -633,17 +670,27 @@ def test_realm_has_the_admin_role_and_two_users(realm: dict[str, Any]) -> None:
         assert passwords == [{"type": "password", "value": name, "temporary": False}]
 
 
+# region: webhook
 def test_realm_sends_admin_events_to_the_webhook_listener(realm: dict[str, Any]) -> None:
     assert realm["adminEventsEnabled"] is True
     assert realm["adminEventsDetailsEnabled"] is True, "the webhook needs the user representation"
     assert "ext-event-webhook" in realm["eventsListeners"]
 
 
+# endregion
+
+
 # ---------------------------------------------------------------------------------------------
 # The set-up scripts
 # ---------------------------------------------------------------------------------------------
 
-SCRIPTS = (BOOTSTRAP_SCRIPT, WEBHOOK_SCRIPT, SERVE_SCRIPT)
+SCRIPTS = [
+    BOOTSTRAP_SCRIPT,
+    # region: webhook
+    WEBHOOK_SCRIPT,
+    # endregion
+    SERVE_SCRIPT,
+]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
@@ -854,6 +901,7 @@ def test_openfga_bootstrap_publishes_nothing_when_openfga_fails(serve: Callable[
     assert consul.kv == {}, "no half-made ids reach the app"
 
 
+# region: webhook
 class _FakeKeycloak:
     """Keycloak's token endpoint and events config, and Phase Two's webhook resource."""
 
@@ -937,3 +985,6 @@ def test_register_webhook_configures_the_realm_and_upserts_one_webhook(serve: Ca
 
     refused = _run_script(WEBHOOK_SCRIPT, {**env, "KEYCLOAK_ADMIN_PASSWORD": "wrong"}, tools)
     assert refused.returncode != 0
+
+
+# endregion

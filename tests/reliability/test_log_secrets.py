@@ -7,6 +7,7 @@ formats, at DEBUG. Everything the process wrote (stdout and stderr) is searched 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from pathlib import Path
@@ -43,8 +44,17 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
     asyncio.run(pg_cluster.create_database(name))
     # The cluster trusts local connections: the password is never checked, but every connection carries it.
     database_url = f"postgresql://postgres:{DB_PASSWORD}@127.0.0.1:{pg_cluster.port}/{name}"
-    with FakeOpenFGA() as fga, FakeConsul(required_token=CONSUL_TOKEN) as consul:
+    settings: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        # region: openfga
+        fga = stack.enter_context(FakeOpenFGA())
+        settings |= openfga_env(fga, OPENFGA_API_TOKEN=OPENFGA_TOKEN, OPENFGA_TIMEOUT_MS="1000")
+        # endregion
+        # region: consul
+        consul = stack.enter_context(FakeConsul(required_token=CONSUL_TOKEN))
         consul.put("app/LOG_LEVEL", "DEBUG")
+        settings |= {"CONSUL_URL": consul.url, "CONSUL_TOKEN": CONSUL_TOKEN, "CONSUL_POLL_SECONDS": "1"}
+        # endregion
         server = Server(
             tmp_path,
             database_url,
@@ -53,23 +63,23 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
             DB_AUTO_MIGRATE="true",
             DB_ACQUIRE_TIMEOUT_MS="1000",
             KEYCLOAK_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            CONSUL_URL=consul.url,
-            CONSUL_TOKEN=CONSUL_TOKEN,
-            CONSUL_POLL_SECONDS="1",
-            **openfga_env(fga, OPENFGA_API_TOKEN=OPENFGA_TOKEN, OPENFGA_TIMEOUT_MS="1000"),
+            **settings,
         )
         try:
             server.start().wait_ready()
             alice, bob = server.token("alice"), server.token("bob")
             forged = alice["Authorization"][:-8] + "AAAAAAAA"
+            # region: webhook
             event = encode(admin_event("CREATE", uuid.uuid4(), 1, username="zed"))
             good_signature = sign(event, WEBHOOK_SECRET)
             bad_signature = sign(event, "not-the-secret")
+            # endregion
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 post = _send(client, "POST", "/v1/posts", json={"content": "x"}, headers=alice).json()
                 _send(client, "GET", "/v1/users/me", headers={"Authorization": forged})
                 _send(client, "GET", "/v1/users/me", headers={"Authorization": "Bearer not.a.token"})
                 _send(client, "GET", "/v1/users/me", headers=[("Authorization", alice["Authorization"])] * 2)
+                # region: webhook
                 for signature in (bad_signature, good_signature):
                     _send(
                         client,
@@ -78,9 +88,14 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
                         content=event,
                         headers={"Content-Type": "application/json", "X-Keycloak-Signature": signature},
                     )
+                # endregion
+                # region: openfga
                 fga.fail_next(20, 500)  # OpenFGA failing: bob's PATCH asks it, then gives up with a 503
                 _send(client, "PATCH", f"/v1/posts/{post['id']}", json={"content": "y"}, headers=bob)
+                # endregion
+                # region: consul
                 consul.stop()  # Consul gone: the watcher warns and retries
+                # endregion
                 pg_cluster.stop("fast")
                 try:
                     deadline = time.monotonic() + OUTAGE_SECONDS
@@ -104,15 +119,23 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
         assert expected in log, expected
     secrets = {
         "the database password": DB_PASSWORD,
+        # region: webhook
         "KEYCLOAK_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # endregion
+        # region: openfga
         "OPENFGA_API_TOKEN": OPENFGA_TOKEN,
+        # endregion
+        # region: consul
         "CONSUL_TOKEN": CONSUL_TOKEN,
+        # endregion
         "alice's bearer token": alice["Authorization"].removeprefix("Bearer "),
         "bob's bearer token": bob["Authorization"].removeprefix("Bearer "),
         "a forged bearer token": forged.removeprefix("Bearer "),
         "a token's signature": alice["Authorization"].rsplit(".", 1)[1],
+        # region: webhook
         "a good webhook signature": good_signature,
         "a bad webhook signature": bad_signature,
+        # endregion
     }
     leaked = {what: log.count(value) for what, value in secrets.items() if value in log}
     assert not leaked, f"secrets in the {log_format} log: {leaked}"

@@ -239,15 +239,21 @@ def test_every_invalid_listing_value_is_a_400_naming_its_parameter(
 
 # -- request bodies: any bytes, never a 5xx -------------------------------------------------------
 
+# region: webhook
 WEBHOOK = "/v1/authentication/webhook/events-synchronization"
 WEBHOOK_SECRET = "bytes-secret"
+# endregion
 
 
 @pytest.fixture
 def body_routes(
     engine: Any, make_container: Any, keys: TestKeys
 ) -> Iterator[tuple[TestClient[Any], list[tuple[str, str]]]]:
-    with TestClient(app=create_app(make_container(KEYCLOAK_WEBHOOK_SECRET=WEBHOOK_SECRET))) as client:
+    env = {}
+    # region: webhook
+    env["KEYCLOAK_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    # endregion
+    with TestClient(app=create_app(make_container(**env))) as client:
         post = client.post("/v1/posts", json={"content": "target"}, headers=keys.headers("alice")).json()
         comment = client.post(
             "/v1/comments", json={"post_id": post["id"], "content": "target"}, headers=keys.headers("alice")
@@ -258,7 +264,9 @@ def body_routes(
             ("POST", "/v1/comments"),
             ("PATCH", f"/v1/comments/{comment['id']}"),
             ("PATCH", "/v1/service-context"),
+            # region: webhook
             ("POST", WEBHOOK),
+            # endregion
         ]
         yield client, routes
 
@@ -290,7 +298,7 @@ content_types = st.sampled_from(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(route=st.integers(min_value=0, max_value=5), body=bodies, content_type=content_types, signed=st.booleans())
+@given(route=st.integers(min_value=0, max_value=63), body=bodies, content_type=content_types, signed=st.booleans())
 def test_any_bytes_on_any_body_route_are_never_a_server_error(
     body_routes: tuple[TestClient[Any], list[tuple[str, str]]],
     keys: TestKeys,
@@ -300,11 +308,13 @@ def test_any_bytes_on_any_body_route_are_never_a_server_error(
     signed: bool,
 ) -> None:
     client, routes = body_routes
-    method, url = routes[route]
+    method, url = routes[route % len(routes)]  # however many body routes the service has
     admin = keys.headers("root", ("admin",))
     headers = {**admin, **({"Content-Type": content_type} if content_type else {})}
+    # region: webhook
     if url == WEBHOOK and signed:
         headers["X-Keycloak-Signature"] = sign(body, WEBHOOK_SECRET)
+    # endregion
     response = client.request(method, url, content=body, headers=headers)
     assert response.status_code < 500, (method, url, body, content_type, response.text)
     if response.status_code >= 400:

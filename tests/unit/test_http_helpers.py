@@ -74,8 +74,10 @@ def test_defaults_match_the_contract():
     assert (settings.db_pool_min, settings.db_pool_max) == (2, 20)
     assert settings.auto_migrate is True
     assert settings.oidc_admin_role == "admin"
+    # region: consul
     assert settings.consul_prefix == "app/"
     assert settings.consul_poll_seconds == 10
+    # endregion
     assert settings.effective_log_format == "console"
     assert settings.web_concurrency == 1
     assert decode_settings([("env", {"APP_ENV": "test"})]).settings.auto_migrate is False
@@ -115,10 +117,12 @@ def test_a_bad_value_names_the_variable(env, names):
     [
         ({"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x", "KEYCLOAK_WEBHOOK_SECRET": "s"}, "OIDC_ISSUER"),
         ({"APP_ENV": "production", "OIDC_ISSUER": "http://kc/realms/x", "KEYCLOAK_WEBHOOK_SECRET": "s"}, "SQLite"),
+        # region: webhook
         (
             {"APP_ENV": "production", "OIDC_ISSUER": "http://kc/realms/x", "DATABASE_URL": "postgresql://db/x"},
             "KEYCLOAK_WEBHOOK_SECRET",
         ),
+        # endregion
     ],
 )
 def test_production_refuses_dev_auth_sqlite_and_a_missing_webhook_secret(env, reason):
@@ -133,7 +137,9 @@ def test_config_output_redacts_secrets():
                 "env",
                 {
                     "DATABASE_URL": "postgresql://app:hunter2@db:5432/blog",
+                    # region: consul
                     "CONSUL_TOKEN": "tok",
+                    # endregion
                     "SERVICE_PREFIX": "/blog",
                 },
             )
@@ -141,7 +147,9 @@ def test_config_output_redacts_secrets():
     )
     shown = redacted(loaded)
     assert shown["DATABASE_URL"] == ("postgresql://app:********@db:5432/blog", "env")
+    # region: consul
     assert shown["CONSUL_TOKEN"] == ("********", "env")
+    # endregion
     assert shown["SERVICE_PREFIX"] == ("/blog", "env")
     assert shown["LOG_LEVEL"] == ("INFO", "default")
     assert "hunter2" not in repr(shown)

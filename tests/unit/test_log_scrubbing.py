@@ -37,29 +37,36 @@ def test_tracebacks_are_rendered_without_their_frames_local_variables(log_format
 
 
 def test_secret_settings_are_scrubbed_as_given_and_as_escaped():
-    settings = decode_settings(
-        [
-            (
-                "env",
-                {
-                    "DATABASE_URL": "postgresql://app:s3cr3t-p%40ss@db:5432/blog",
-                    "KEYCLOAK_WEBHOOK_SECRET": 'hook"secret\\x',
-                    "OPENFGA_API_TOKEN": "fga-token",
-                    "CONSUL_TOKEN": "abc",  # too short to scrub without blanking every "abc"
-                },
-            )
-        ]
-    ).settings
-    assert secret_values(settings) == {"s3cr3t-p%40ss", PASSWORD, 'hook"secret\\x', "fga-token", "abc"}
+    env = {"DATABASE_URL": "postgresql://app:s3cr3t-p%40ss@db:5432/blog"}
+    expected = {"s3cr3t-p%40ss", PASSWORD}
+    unseen = [PASSWORD, "s3cr3t-p%40ss"]  # in a line that holds them all, as given or escaped
+    # region: webhook
+    env["KEYCLOAK_WEBHOOK_SECRET"] = 'hook"secret\\x'
+    expected.add('hook"secret\\x')
+    unseen += ["hook", "secret\\\\x"]
+    # endregion
+    # region: openfga
+    env["OPENFGA_API_TOKEN"] = "fga-token"
+    expected.add("fga-token")
+    unseen.append("fga-token")
+    # endregion
+    # region: consul
+    env["CONSUL_TOKEN"] = "abc"  # too short to scrub without blanking every "abc"
+    expected.add("abc")
+    # endregion
+    settings = decode_settings([("env", env)]).settings
+    assert secret_values(settings) == expected
     scrub = Scrubber()
     scrub.learn(secret_values(settings))
     for log_format in ("json", "console"):
         record = _record("retrying with %s, token %s and key %r", PASSWORD, "fga-token", 'hook"secret\\x')
         line = formatter(log_format, scrub).format(record)
-        for secret in (PASSWORD, "s3cr3t-p%40ss", "fga-token", "hook", "secret\\\\x"):
+        for secret in unseen:
             assert secret not in line, (log_format, secret, line)
         assert REDACTED in line
+    # region: openfga
     assert scrub(None, "info", "abc and fga-token") == f"abc and {REDACTED}"
+    # endregion
 
 
 def test_a_replaced_secret_stays_scrubbed():
@@ -101,6 +108,7 @@ def test_ordinary_lines_are_left_alone(message):
     assert Scrubber()(None, "info", message) == message
 
 
+# region: webhook
 def test_a_webhook_secret_changed_while_running_is_scrubbed_at_once(tmp_path):
     from app import logging as app_logging
     from app.container import build_container
@@ -115,3 +123,6 @@ def test_a_webhook_secret_changed_while_running_is_scrubbed_at_once(tmp_path):
 
     assert "KEYCLOAK_WEBHOOK_SECRET" in change.applied
     assert app_logging.scrub(None, "info", "signed with rotated-7Qz-value") == f"signed with {REDACTED}"
+
+
+# endregion

@@ -1,0 +1,223 @@
+"""What makes a copy of this repository a new service: Copier's task for ``just new-service`` (copier.yml),
+run in the new project's directory after Copier has copied the files, and again by ``copier update``
+on each copy it renders, so an update sees the same service the first run made.
+
+``python -m scaffold.service NAME WITHOUT`` (WITHOUT: comma-separated integrations, may be empty):
+
+1. Removes what belongs to an integration left out: whole files by ``RULES`` (globs, first match
+   wins; a file no rule names is core and stays, so a new file needs no entry here), and lines
+   between region markers in the files that stay::
+
+       # region: openfga          (<!-- region: openfga --> in Markdown)
+       ...
+       # endregion
+
+   A region's lines go when its integration does; the marker lines themselves go in every service.
+   In a Markdown table, where a line between rows would end the table, one row ends in
+   ``<!-- only: grpc -->`` instead.
+   What only the template repository needs (this module, ``just new-service``) is the integration
+   ``template``, left out of every service.
+2. Renames: the distribution (``blog-service``), the display name (``Blog service``) and, in the
+   deployment files, the project, database and store names (``blog``) take the new service's names
+   (``ServiceNames``). The gRPC package ``blog.v1`` is the example domain's wire contract and keeps
+   its name; it goes with ``blog``.
+3. Sorts imports and drops the ones left unused by a removed region (ruff), then ``uv lock``.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from scaffold.errors import Refused, run
+from scaffold.names import ServiceNames
+
+# What a team may leave out, and what each takes with it (docs/new-service.md).
+INTEGRATIONS = {
+    "openfga": "OpenFGA: the adapter, the outbox relay, the model and its test, compose's OpenFGA",
+    "consul": "configuration from Consul KV and its live reload",
+    "webhook": "the Keycloak user-sync webhook (users are still created from their tokens)",
+    "blog": "the example domain: posts and comments (and gRPC, whose package blog.v1 is theirs)",
+    "grpc": "the gRPC server, its protos and generated code",
+}
+# What can be left out today; the others are marked in part (docs/new-service.md: what is left).
+READY = frozenset({"consul", "grpc", "webhook"})
+# Leaving out the first leaves out the second: gRPC serves only the example domain's package.
+IMPLIES = {"blog": {"grpc"}}
+TEMPLATE = "template"  # what only this repository needs: never in a generated service
+
+# (glob, integration): ``*`` stays within a directory, ``**`` crosses them. First match wins.
+RULES: tuple[tuple[str, str], ...] = (
+    ("copier.yml", TEMPLATE),
+    ("scaffold/service.py", TEMPLATE),
+    ("scaffold/new_service.py", TEMPLATE),
+    ("tests/unit/test_new_service_parts.py", TEMPLATE),
+    ("tests/integration/test_new_service.py", TEMPLATE),
+    ("docs/new-service.md", TEMPLATE),
+    ("adapters/auth/keycloak_events.py", "webhook"),
+    ("app/http/controllers/webhooks.py", "webhook"),
+    ("domain/use_cases/user_sync.py", "webhook"),
+    ("deploy/keycloak/register-webhook.sh", "webhook"),
+    ("tests/support/keycloak_events.py", "webhook"),
+    ("tests/api/test_keycloak_webhook_api.py", "webhook"),
+    ("tests/unit/test_keycloak_events.py", "webhook"),
+    ("tests/unit/test_user_sync.py", "webhook"),
+    ("adapters/config/**", "consul"),
+    ("tests/support/fake_consul.py", "consul"),
+    ("tests/api/test_consul_reload_api.py", "consul"),
+    ("tests/integration/test_consul_settings.py", "consul"),
+    ("tests/integration/test_stand_in_consul.py", "consul"),
+    ("docs/consul.md", "consul"),
+    ("app/grpc/**", "grpc"),
+    ("proto/**", "grpc"),
+    ("buf.yaml", "grpc"),
+    ("tests/grpc/**", "grpc"),
+    ("tests/integration/test_grpc_*.py", "grpc"),
+    ("tests/unit/test_grpc_*.py", "grpc"),
+    ("tests/support/grpc_client.py", "grpc"),
+    ("benchmarks/grpc_load.py", "grpc"),
+    ("docs/grpc.md", "grpc"),
+)
+
+_MARKER = re.compile(r"^\s*@?(?:#|//|--|<!--)\s*(region:\s*(?P<name>[a-z]+)|endregion)\b.*$")
+# One line of a Markdown table, where a marker line would end the table: `| ... | <!-- only: grpc -->`.
+_ONLY = re.compile(r"\s*<!-- only: (?P<name>[a-z]+) -->(?=\n?$)")
+
+
+def _pattern(glob: str) -> re.Pattern[str]:
+    parts = re.split(r"(\*\*/?|\*)", glob)
+    regex = "".join(
+        ".*" if part.startswith("**") else "[^/]*" if part == "*" else re.escape(part) for part in parts if part
+    )
+    return re.compile(regex)
+
+
+_RULES = tuple((_pattern(glob), integration) for glob, integration in RULES)
+
+
+def integration_of(path: str) -> str | None:
+    """The integration a whole file belongs to, None for core (kept in every service)."""
+    return next((integration for pattern, integration in _RULES if pattern.fullmatch(path)), None)
+
+
+def left_out(without: Iterable[str], *, ready: Iterable[str] = READY) -> frozenset[str]:
+    """The integrations a service made ``without`` these lacks, ``template`` included; a refusal on an
+    unknown one, or one not ``ready`` to be left out."""
+    asked = {w.strip() for w in without if w.strip()}
+    unknown = sorted(asked - INTEGRATIONS.keys())
+    if unknown:
+        raise Refused(f"--without {','.join(unknown)}: unknown; choose from {','.join(INTEGRATIONS)}")
+    not_yet = sorted(asked - set(ready))
+    if not_yet:
+        raise Refused(
+            f"--without {','.join(not_yet)}: cannot be left out yet (docs/new-service.md); "
+            f"today: {','.join(sorted(ready))}"
+        )
+    for integration in list(asked):
+        asked |= IMPLIES.get(integration, set())
+    return frozenset(asked | {TEMPLATE})
+
+
+def strip_regions(text: str, removed: frozenset[str], *, path: str) -> str:
+    """``text`` without the marker lines, and without the lines of a region whose integration is removed."""
+    kept: list[str] = []
+    stack: list[str] = []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        marker = _MARKER.match(line)
+        if marker is None:
+            only = _ONLY.search(line)
+            if only is not None:
+                line = line[: only.start()] + line[only.end() :]
+            if not removed.intersection(stack) and (only is None or only["name"] not in removed):
+                kept.append(line)
+            continue
+        if marker["name"] is not None:
+            if marker["name"] not in INTEGRATIONS and marker["name"] != TEMPLATE:
+                raise Refused(f"{path}:{number}: region of an unknown integration {marker['name']!r}")
+            stack.append(marker["name"])
+        elif not stack:
+            raise Refused(f"{path}:{number}: endregion without a region")
+        else:
+            stack.pop()
+    if stack:
+        raise Refused(f"{path}: region {stack[-1]!r} is never closed")
+    return "".join(kept)
+
+
+# Deployment files name the project, its database, role and OpenFGA store after the service.
+_DEPLOYMENT = ("compose.yaml", "deploy/**", "adapters/authz/model.fga.yaml", "tests/integration/test_deploy_files.py")
+
+
+def rename(text: str, path: str, names: ServiceNames) -> str:
+    text = text.replace("blog-service", names.distribution)
+    text = text.replace("Blog service", names.display).replace("blog service", names.display.lower())
+    if any(_pattern(glob).fullmatch(path) for glob in _DEPLOYMENT):
+        text = re.sub(r"\bblog\b(?!\.v1)", names.snake, text)
+        text = re.sub(r"\bBlog\b", names.display.removesuffix(" service"), text)
+    return text
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except UnicodeDecodeError:
+        return None
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts
+    )
+
+
+def transform(root: Path, names: ServiceNames, removed: frozenset[str]) -> list[str]:
+    """Steps 1 and 2 on the files under ``root``; the Python files it changed."""
+    changed: list[str] = []
+    for path in files_under(root):
+        if integration_of(path) in removed:
+            (root / path).unlink()
+            continue
+        text = _text(root / path)
+        if text is None:
+            continue
+        new = rename(strip_regions(text, removed, path=path), path, names)
+        if new != text:
+            (root / path).write_text(new)
+            if path.endswith(".py"):
+                changed.append(path)
+        if "blog-service" in path:  # a file named after the service (deploy/grafana/blog-service.json)
+            (root / path).rename(root / path.replace("blog-service", names.distribution))
+    for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if ".git" not in directory.relative_to(root).parts and not any(directory.iterdir()):
+            directory.rmdir()
+    return changed
+
+
+def finish(root: Path, names: ServiceNames, removed: frozenset[str]) -> None:
+    changed = transform(root, names, removed)
+    python = [p for p in changed if (root / p).exists()]
+    if python:
+        ruff = [sys.executable, "-m", "ruff"]
+        run([*ruff, "check", "--quiet", "--fix", "--select", "I,F401", *python], root, "ruff")
+        run([*ruff, "format", "--quiet", *python], root, "ruff format")
+    # The lock follows pyproject (a left-out integration takes its dependencies); from uv's cache
+    # when it has every package, else from the index.
+    if subprocess.run(["uv", "lock", "--offline", "--quiet"], cwd=root, check=False).returncode != 0:
+        run(["uv", "lock", "--quiet"], root, "uv lock")
+
+
+def main(argv: Sequence[str]) -> int:
+    name, without = argv
+    try:
+        finish(Path.cwd(), ServiceNames.of(name), left_out(without.split(",")))
+    except Refused as refusal:
+        print(f"new-service: {refusal}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
