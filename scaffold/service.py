@@ -65,6 +65,11 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/api/test_keycloak_webhook_api.py", "webhook"),
     ("tests/unit/test_keycloak_events.py", "webhook"),
     ("tests/unit/test_user_sync.py", "webhook"),
+    # Group membership reaches the service only through the webhook, and these drive it to test sharing:
+    # a service without the webhook still shares with users and groups, untested through Keycloak's events.
+    ("tests/api/test_sharing_api.py", "webhook"),
+    ("tests/integration/test_permission_parity.py", "webhook"),
+    ("tests/unit/test_sharing.py", "webhook"),
     ("adapters/config/**", "consul"),
     ("tests/support/fake_consul.py", "consul"),
     ("tests/api/test_consul_reload_api.py", "consul"),

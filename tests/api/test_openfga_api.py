@@ -15,7 +15,11 @@ from litestar.testing import AsyncTestClient
 from app.main import create_app
 from tests.support.fake_openfga import STORE_ID, FakeOpenFGA, TupleKey
 from tests.support.http_stub import StubRequest, StubResponse
+
+# region: webhook
 from tests.support.keycloak_events import SECRET, encode, group_event, sign
+
+# endregion
 from tests.support.openfga import eventually, openfga_env
 
 PROBLEM = "application/problem+json"
@@ -49,7 +53,9 @@ async def app_client(engine: Any, make_container: Callable[..., Any], fga: Write
             OUTBOX_BACKOFF_BASE_SECONDS="0.05",
             OUTBOX_BACKOFF_MAX_SECONDS="0.2",
             OUTBOX_LEASE_SECONDS="5",
+            # region: webhook
             KEYCLOAK_WEBHOOK_SECRET=SECRET,
+            # endregion
         )
     )
     async with AsyncTestClient(app=create_app(container)) as client:
@@ -178,6 +184,7 @@ async def test_readiness_reports_the_backlog_and_stays_ready_while_openfga_is_do
     await eventually(drained, "the backlog to drain")
 
 
+# region: webhook
 async def deliver(client: Any, event: dict[str, Any]) -> None:
     body = encode(event)
     headers = {"Content-Type": "application/json", "X-Keycloak-Signature": sign(body)}
@@ -216,6 +223,9 @@ async def test_shares_and_memberships_reach_openfga_through_the_outbox(app_clien
 
 def shared_with_carol(carol: Any, post: dict[str, Any]) -> TupleKey:
     return (f"user:{carol}", "editor", f"post:{post['id']}")
+
+
+# endregion
 
 
 async def test_the_post_owner_moderates_through_openfga(app_client, keys, fga):
