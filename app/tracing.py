@@ -39,12 +39,12 @@ flushes it (``stop``).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from app import logging as app_logging
+from app.http.observe import RouteTemplates
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Send
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 DEFAULT_SERVICE_NAME = "blog-service"
 TRACER_NAME = "blog-service"
 _ON = frozenset({"otlp", "console"})
-_CONVERTER = re.compile(r":[a-z]+}")
 # Request headers a propagator reads (W3C trace context and baggage, and B3 if OTEL_PROPAGATORS asks).
 _PROPAGATED = frozenset({b"traceparent", b"tracestate", b"baggage", b"b3", b"x-b3-traceid", b"x-b3-spanid"})
 
@@ -243,16 +242,7 @@ class TracedEdge:
         self._server = SpanKind.SERVER
         self._error = StatusCode.ERROR
         self._suppressed = suppress_instrumentation
-        self._templates: dict[str, str] = {}
-
-    def _route(self, scope: Any) -> str | None:
-        raw: str | None = scope.get("path_template")
-        if raw is None:
-            return None
-        template = self._templates.get(raw)
-        if template is None:
-            template = self._templates[raw] = _CONVERTER.sub("}", raw)
-        return template
+        self._route = RouteTemplates()
 
     async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
