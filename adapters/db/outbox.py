@@ -82,6 +82,7 @@ _BACKFILL: dict[str, tuple[str, str, str, str, str]] = {
         "'group:' || CAST(group_id AS TEXT)",
         "active",
     ),
+    # `just new-resource` adds a new resource's owners above this line.
 }
 _BACKFILL_STATEMENTS = {
     name: (
@@ -204,12 +205,12 @@ class OutboxStore:
         return Backlog(pending=pending, oldest_created_at=oldest)
 
     async def enqueue_owners(self, now: datetime) -> dict[str, int]:
-        """Queue every tuple the rows stand for: the owner of every post and comment, each comment's
-        post, each share (with a user or a group) and each active group membership, e.g. when
-        OpenFGA is turned on for a database that has content already; returns how many per kind.
-        Delivering a tuple OpenFGA already holds counts as delivered, so running this twice is
-        harmless. On PostgreSQL writers to those tables wait for it (a SHARE lock): a row deleted
-        meanwhile would otherwise have its queued delete overtaken by the write queued here."""
+        """Queue every tuple the rows stand for: the owner of every post, comment and generated
+        resource, each comment's post, each share (with a user or a group) and each active group
+        membership, e.g. when OpenFGA is turned on for a database that has content already; returns
+        how many per kind. Delivering a tuple OpenFGA already holds counts as delivered, so running
+        this twice is harmless. On PostgreSQL writers to those tables wait for it (a SHARE lock): a
+        row deleted meanwhile would otherwise have its queued delete overtaken by the write queued here."""
         counts: dict[str, int] = {}
         # No deadline here: on a large database this one may take minutes.
         async with self._transaction(bounded=False):

@@ -7,6 +7,7 @@ The copy reuses this virtualenv's interpreter and mypy's cache; nothing is insta
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.servers import REPO_ROOT
 
@@ -133,7 +135,25 @@ def test_two_resources_pass_lint_and_their_tests_with_no_hand_edit(copy):
         "app/container.py",
         "app/routes.py",
         "app/http/docs.py",
+        "adapters/authz/model.fga",
+        "adapters/authz/model.fga.yaml",
+        "adapters/db/outbox.py",
     }
+    # Their OpenFGA types, one assertion test each (run by `fga model test` below), their owners in the backfill.
+    singulars = [name.removesuffix("s") for name in (FIRST, SECOND)]
+    model = (copy / "adapters" / "authz" / "model.fga").read_text()
+    assert all(f"\ntype {singular}\n  relations\n    define owner: [user]\n" in model for singular in singulars)
+    model_tests = yaml.safe_load((copy / "adapters" / "authz" / "model.fga.yaml").read_text())["tests"]
+    assert [test["tuples"][0]["object"] for test in model_tests[-2:]] == [f"{singular}:1" for singular in singulars]
+    outbox = ast.parse((copy / "adapters" / "db" / "outbox.py").read_text())
+    backfill = next(
+        node.value
+        for node in outbox.body
+        if isinstance(node, ast.AnnAssign) and "_BACKFILL" in ast.unparse(node.target)
+    )
+    assert [ast.literal_eval(backfill)[s][2:] for s in singulars] == [
+        ("owner", f"'{s}:' || CAST(id AS TEXT)", "TRUE") for s in singulars
+    ]
 
     for step in (
         ["ruff", "check", "."],
@@ -144,6 +164,7 @@ def test_two_resources_pass_lint_and_their_tests_with_no_hand_edit(copy):
     ):
         done = run(copy, *step)
         assert done.returncode == 0, f"{' '.join(step)}:\n{done.stdout}{done.stderr}"
+    assert f"Tests {len(model_tests)}/{len(model_tests)} passing" in done.stdout + done.stderr
 
     done = run(copy, sys.executable, "-m", "app.cli", "openapi", "openapi.json")
     assert done.returncode == 0, done.stderr

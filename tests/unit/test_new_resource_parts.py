@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import ast
 import shutil
+import subprocess
 
+import jinja2
 import pytest
+import yaml
 
-from scaffold import new_resource
+from scaffold import authz_model, new_resource
 from scaffold.edits import add_imports, insert_above
 from scaffold.errors import Refused
 from scaffold.fields import STR_MAX_DEFAULT, Field, parse_field, parse_fields
 from scaffold.names import Names, singular_of
 from scaffold.project import existing_resources
-from scaffold.templating import WIDTH, sql
+from scaffold.templating import WIDTH, Filters, sql
 from tests.support.servers import REPO_ROOT
 
 
@@ -189,3 +192,119 @@ def test_the_command_refuses_in_one_line_and_writes_nothing(capsys, tmp_path, ar
     assert says in refusal
     assert refusal.count("\n") == 1
     assert sorted(tmp_path.rglob("*")) == before
+
+
+MODEL = """model
+  schema 1.1
+
+# a comment
+type user
+
+type post
+  relations
+    define owner: [user]
+"""
+MODEL_TESTS = """name: permissions
+model_file: ./model.fga
+tuples:
+  - user: user:anne
+    relation: owner
+    object: post:1
+tests:
+  - name: the owner owns
+    check:
+      - user: user:anne
+        object: post:1
+        assertions:
+          owner: true
+"""
+
+
+def test_the_type_goes_at_the_end_of_the_model_with_an_owner_who_alone_changes_it():
+    edited = authz_model.add_type(MODEL, Names.of("todo_lists"))
+    assert edited.startswith(MODEL)
+    assert edited.endswith(
+        "type todo_list\n  relations\n    define owner: [user]\n    define can_update: owner\n"
+        "    define can_delete: owner\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "says"),
+    [
+        (MODEL.replace("schema 1.1", "schema 1.2"), "does not begin with `model` and `schema 1.1`"),
+        (MODEL + "condition recent(x: int) {\n  x < 5\n}\n", "line 10 is neither a type nor inside one"),
+        (MODEL + "type todo_list\n", "a type 'todo_list' exists already"),
+    ],
+)
+def test_a_model_of_another_shape_or_with_the_type_is_refused(model, says):
+    with pytest.raises(Refused, match=r"adapters/authz/model\.fga: ") as refusal:
+        authz_model.add_type(model, Names.of("todo_lists"))
+    assert says in str(refusal.value)
+
+
+def test_the_assertions_are_one_more_test_at_the_end_of_the_test_file():
+    edited = authz_model.add_assertions(MODEL_TESTS, Names.of("todo_lists"))
+    assert edited.startswith(MODEL_TESTS)
+    before, after = yaml.safe_load(MODEL_TESTS), yaml.safe_load(edited)
+    assert after == before | {"tests": [*before["tests"], after["tests"][-1]]}
+    test = after["tests"][-1]
+    owner, other = (check["assertions"] for check in test["check"])
+    assert test["tuples"] == [{"user": "user:owner", "relation": "owner", "object": "todo_list:1"}]
+    assert owner == {"owner": True, "can_update": True, "can_delete": True}
+    assert other == {"owner": False, "can_update": False, "can_delete": False}
+    assert [objects["assertions"]["can_delete"] for objects in test["list_objects"]] == [["todo_list:1"], []]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (MODEL_TESTS + "more: 1\n", "its last key is not `tests`, a list"),
+        ("tests: {a: 1}\n", "its last key is not `tests`, a list"),
+        ("tests: [\n", "not valid YAML"),
+        ("name: x\ntests: [{name: a}]\n", "does not read back as one"),  # flow style: a block item does not fit
+    ],
+)
+def test_a_test_file_of_another_shape_is_refused(text, says):
+    with pytest.raises(Refused, match=r"adapters/authz/model\.fga\.yaml: ") as refusal:
+        authz_model.add_assertions(text, Names.of("todo_lists"))
+    assert says in str(refusal.value)
+
+
+def _rendered(root, argv):
+    """Every template of a resource rendered as Copier renders it (its _envops), with what ``check``
+    gives them for ``root``."""
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "."], cwd=root, check=True)
+    data = new_resource.check(root, Names.of(argv[0]), argv[1:])
+    options = yaml.safe_load((new_resource.TEMPLATE / "copier.yml").read_text())["_envops"]
+    loader = jinja2.FileSystemLoader(new_resource.TEMPLATE)
+    env = jinja2.Environment(  # noqa: S701 (Python source, not HTML: nothing to escape)
+        loader=loader, undefined=jinja2.StrictUndefined, extensions=[Filters], **options
+    )
+    names = [name for name in env.list_templates(extensions=["jinja"]) if name.startswith("files/")]
+    return {name: env.get_template(name).render(data) for name in names}
+
+
+@pytest.mark.parametrize("openfga", [True, False])
+def test_the_outbox_is_written_to_only_where_the_model_file_is(tmp_path, openfga):
+    """A service made without OpenFGA has no model.fga: nothing of the resource names the outbox or
+    a relationship (its edits of the model and the backfill are skipped with them, in ``stage``)."""
+    for path in ["adapters/db/users.py", "adapters/db/posts.py", "tests/examples/posts.py", authz_model.MODEL]:
+        if openfga or path != authz_model.MODEL:
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO_ROOT / path, tmp_path / path)
+
+    rendered = _rendered(tmp_path, ["todo_lists", "title:str", "post:ref"])
+
+    assert len(rendered) == 8
+    mentions = {name for name, text in rendered.items() if "outbox" in text or "RelationChange" in text}
+    expected = {
+        "files/domain/use_cases/{{n.plural}}.py.jinja",
+        "files/tests/unit/test_{{n.plural}}.py.jinja",
+        "files/tests/integration/test_{{n.plural}}_db.py.jinja",
+    }
+    assert mentions == (expected if openfga else set())
+    use_cases = rendered["files/domain/use_cases/{{n.plural}}.py.jinja"]
+    assert ('uow.outbox.record([RelationChange.owner("write", todo_list.owner_id, "todo_list"' in use_cases) is openfga
