@@ -13,8 +13,6 @@ Also pins down how the SDK behaves on failures, which the adapter has to rely on
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -38,7 +36,6 @@ from openfga_sdk.exceptions import ServiceException, ValidationException
 from openfga_sdk.models.read_request_tuple_key import ReadRequestTupleKey
 
 from tests.support.fake_openfga import (
-    AUTHORIZATION_MODEL,
     MODEL_ID,
     STORE_ID,
     ULID_PATTERN,
@@ -46,10 +43,8 @@ from tests.support.fake_openfga import (
     TupleKey,
     new_ulid,
 )
-from tests.support.openfga import fga_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MODEL_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga"
 MODEL_TESTS_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga.yaml"
 
 ANNE_OWNS_POST: TupleKey = ("user:anne", "owner", "post:1")
@@ -97,17 +92,6 @@ async def allowed(client: OpenFgaClient, user: str, relation: str, object_: str,
 
 
 # -- the stand-in's model is the repository's model ----------------------------------------
-
-
-def test_the_fake_evaluates_the_model_in_the_repository() -> None:
-    result = subprocess.run(
-        [str(fga_binary()), "model", "transform", "--file", str(MODEL_FILE), "--output-format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert json.loads(result.stdout) == AUTHORIZATION_MODEL
 
 
 @pytest.mark.asyncio

@@ -16,7 +16,7 @@ from adapters.clock import SystemClock
 from adapters.db.outbox import PiccoloOutbox
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from domain.ports import RelationChange
-from tests.support.fake_openfga import AUTHORIZATION_MODEL, FakeOpenFGA
+from tests.support.fake_openfga import FakeOpenFGA, authorization_model
 from tests.support.openfga import openfga_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def test_just_fga_model_prints_the_model_as_json():
     just = Path(sys.executable).parent / "just"
     result = run(str(just), "fga-model", env={"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == AUTHORIZATION_MODEL
+    assert json.loads(result.stdout) == authorization_model()  # fga model transform's
 
 
 async def test_backfill_queues_every_tuple_and_the_relay_delivers_them(engine, db_url, fga):

@@ -14,8 +14,9 @@ with the request and response shapes, validation rules and error bodies of the r
   missing delete is 400 ``write_failed_due_to_invalid_input`` unless the request carries
   ``on_duplicate: "ignore"`` / ``on_missing: "ignore"`` (OpenFGA >= 1.10, which the SDK sends
   for ``ConflictOptions``);
-* ``check`` evaluates the authorization model below (the JSON of ``adapters/authz/model.fga``;
-  a test keeps the two equal) over the stored tuples plus the request's contextual tuples.
+* ``check`` evaluates the repository's authorization model (``adapters/authz/model.fga``, as
+  ``fga model transform`` gives it) over the stored tuples plus the request's contextual tuples;
+  a test replays every check of ``model.fga.yaml`` against it.
 
 Knobs for fault tests: :meth:`FakeOpenFGA.fail_next`, ``delay_seconds`` and ``stop()``/``start()``
 (inherited from :class:`StubServer`), :attr:`FakeOpenFGA.tuples`, and the per-endpoint counters.
@@ -25,15 +26,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import secrets
+import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from tests.support.http_stub import StubRequest, StubResponse, StubServer
@@ -56,84 +60,21 @@ def new_ulid() -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
-# `fga model transform --file adapters/authz/model.fga`, as the server stores it.
-AUTHORIZATION_MODEL: Final[Mapping[str, Any]] = {
-    "schema_version": "1.1",
-    "type_definitions": [
-        {"type": "user"},
-        {
-            "metadata": {"relations": {"member": {"directly_related_user_types": [{"type": "user"}]}}},
-            "relations": {"member": {"this": {}}},
-            "type": "group",
-        },
-        {
-            "metadata": {
-                "relations": {
-                    "can_delete": {},
-                    "can_list_editors": {},
-                    "can_share": {},
-                    "can_update": {},
-                    "editor": {
-                        "directly_related_user_types": [{"type": "user"}, {"relation": "member", "type": "group"}]
-                    },
-                    "owner": {"directly_related_user_types": [{"type": "user"}]},
-                }
-            },
-            "relations": {
-                "can_delete": {"computedUserset": {"relation": "owner"}},
-                "can_list_editors": {
-                    "union": {
-                        "child": [
-                            {"computedUserset": {"relation": "owner"}},
-                            {"computedUserset": {"relation": "editor"}},
-                        ]
-                    }
-                },
-                "can_share": {"computedUserset": {"relation": "owner"}},
-                "can_update": {
-                    "union": {
-                        "child": [
-                            {"computedUserset": {"relation": "owner"}},
-                            {"computedUserset": {"relation": "editor"}},
-                        ]
-                    }
-                },
-                "editor": {"this": {}},
-                "owner": {"this": {}},
-            },
-            "type": "post",
-        },
-        {
-            "metadata": {
-                "relations": {
-                    "can_delete": {},
-                    "can_update": {},
-                    "owner": {"directly_related_user_types": [{"type": "user"}]},
-                    "post": {"directly_related_user_types": [{"type": "post"}]},
-                }
-            },
-            "relations": {
-                "can_delete": {
-                    "union": {
-                        "child": [
-                            {"computedUserset": {"relation": "owner"}},
-                            {
-                                "tupleToUserset": {
-                                    "computedUserset": {"relation": "owner"},
-                                    "tupleset": {"relation": "post"},
-                                }
-                            },
-                        ]
-                    }
-                },
-                "can_update": {"computedUserset": {"relation": "owner"}},
-                "owner": {"this": {}},
-                "post": {"this": {}},
-            },
-            "type": "comment",
-        },
-    ],
-}
+MODEL_FILE: Final = Path(__file__).resolve().parents[2] / "adapters" / "authz" / "model.fga"
+
+
+@functools.cache
+def authorization_model() -> Mapping[str, Any]:
+    """The repository's model as the server stores it: `fga model transform --file
+    adapters/authz/model.fga`. Read from the file rather than copied here, so that the fake knows
+    every type the model has, those `just new-resource` adds included."""
+    from tests.support.openfga import fga_binary  # which imports this module
+
+    command = [str(fga_binary()), "model", "transform", "--file", str(MODEL_FILE), "--output-format", "json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    model: Mapping[str, Any] = json.loads(done.stdout)
+    return model
+
 
 MAX_TUPLES_PER_WRITE: Final = 100
 MAX_CONTEXTUAL_TUPLES: Final = 100
@@ -397,14 +338,14 @@ class FakeOpenFGA(StubServer):
         self,
         store_id: str = STORE_ID,
         model_id: str = MODEL_ID,
-        model: Mapping[str, Any] = AUTHORIZATION_MODEL,
+        model: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if not (_ULID.match(store_id) and _ULID.match(model_id)):
             raise ValueError("store_id and model_id must be ULIDs")
         self.store_id = store_id
         self.model_id = model_id
-        self.model = AuthorizationModel(model)
+        self.model = AuthorizationModel(authorization_model() if model is None else model)
         self.check_count = 0
         self.write_count = 0
         self.read_count = 0
