@@ -68,7 +68,8 @@ class Owned(Protocol):
 
 def ensure_owner(principal: Principal, kind: str, resource: Owned, verb: Literal["update", "delete"]) -> None:
     """Owner or admin, decided from the row alone: the rule of a resource whose permission is
-    ownership and nothing more. No relationship is stored for it, so the built-in authorizer and
-    OpenFGA cannot disagree about it; one that can be shared goes through the Authorizer instead."""
+    ownership and nothing more. Neither authorizer is asked, so they cannot disagree about it (with
+    OpenFGA on, its owner tuple is still recorded, for ListObjects and other readers of the store);
+    one that can be shared goes through the Authorizer instead."""
     if not (principal.is_admin or resource.owner_id == principal.id):
         raise Forbidden(f"only the {kind}'s owner or an administrator may {verb} it")
