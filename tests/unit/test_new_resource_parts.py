@@ -308,3 +308,38 @@ def test_the_outbox_is_written_to_only_where_the_model_file_is(tmp_path, openfga
     assert mentions == (expected if openfga else set())
     use_cases = rendered["files/domain/use_cases/{{n.plural}}.py.jinja"]
     assert ('uow.outbox.record([RelationChange.owner("write", todo_list.owner_id, "todo_list"' in use_cases) is openfga
+
+
+def _permission_files(root):
+    for path in (authz_model.MODEL, authz_model.MODEL_TESTS, new_resource.OUTBOX):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / path, root / path)
+
+
+def test_the_type_its_test_and_its_owners_in_the_backfill_are_written_once(tmp_path):
+    _permission_files(tmp_path)
+    names = Names.of("scaffold_probes")
+
+    edited = new_resource.add_permissions(tmp_path, names)
+
+    assert edited == [authz_model.MODEL, authz_model.MODEL_TESTS, new_resource.OUTBOX]
+    assert "\ntype scaffold_probe\n" in (tmp_path / authz_model.MODEL).read_text()
+    tests = yaml.safe_load((tmp_path / authz_model.MODEL_TESTS).read_text())["tests"]
+    assert tests[-1]["check"][0]["object"] == "scaffold_probe:1"
+    outbox = ast.parse((tmp_path / new_resource.OUTBOX).read_text())
+    backfill = next(n.value for n in outbox.body if isinstance(n, ast.AnnAssign) and "_BACKFILL" in ast.unparse(n))
+    assert ast.literal_eval(backfill)["scaffold_probe"] == (
+        "scaffold_probe",
+        "'user:' || CAST(owner_id AS TEXT)",
+        "owner",
+        "'scaffold_probe:' || CAST(id AS TEXT)",
+        "TRUE",
+    )
+    with pytest.raises(Refused, match="a type 'scaffold_probe' exists already"):
+        new_resource.add_permissions(tmp_path, names)
+
+
+def test_a_kind_the_backfill_has_already_is_refused(tmp_path):
+    _permission_files(tmp_path)
+    with pytest.raises(Refused, match=r"adapters/db/outbox\.py: the backfill has a kind 'comment_post' already"):
+        new_resource.add_permissions(tmp_path, Names.of("comment_posts"))
