@@ -140,7 +140,9 @@ def test_two_resources_pass_lint_and_their_tests_with_no_hand_edit(copy):
         ["ruff", "format", "--check", "."],
         ["mypy"],
         ["lint-imports"],
+        # region: openfga
         ["fga", "model", "test", "--tests", "adapters/authz/model.fga.yaml"],
+        # endregion
     ):
         done = run(copy, *step)
         assert done.returncode == 0, f"{' '.join(step)}:\n{done.stdout}{done.stderr}"
