@@ -54,7 +54,14 @@ print(json.dumps(asyncio.run(start())))
 
 
 def loaded_packages(tmp_path: Path, probe: str = PROBE, **settings: str) -> set[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENFGA_", "CONSUL_", "OIDC_"))}
+    foreign = (
+        # region: openfga
+        "OPENFGA_",
+        # endregion
+        "CONSUL_",
+        "OIDC_",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(foreign)}
     env |= {
         "PYTHONPATH": str(REPO_ROOT),
         "APP_ENV": "development",
