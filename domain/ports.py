@@ -121,10 +121,10 @@ Action = Literal["can_update", "can_delete", "can_share", "can_list_editors"]
 
 
 class Authorizer(Protocol):
-    # True when is_allowed asks another service (a permission server): writes then ask before their transaction
-    # opens, so that waiting for the answer holds no row lock and no pooled connection. False when
-    # it decides from our own database (the built-in authorizer: the row, and at most one indexed
-    # query of the shares): writes ask inside the transaction, of the row they locked.
+    # True when is_allowed asks another service (a permission server): writes then ask before their
+    # transaction opens, so that waiting for the answer holds no row lock and no pooled connection.
+    # False when it decides from our own database (the built-in authorizer: the row, and at most one
+    # indexed query of the shares): writes ask inside the transaction, of the row they locked.
     remote: bool
 
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:
