@@ -400,7 +400,9 @@ def test_hadolint_finds_nothing_in_the_containerfile() -> None:
 def test_hadolint_finds_nothing_in_compose_inline_dockerfiles(compose: dict[str, Any]) -> None:
     # The tools image is linted where it is defined, whether or not a set-up job of this service builds it.
     builds = [*(service.get("build") for service in compose["services"].values()), compose["x-tools-build"]]
-    inline = [build["dockerfile_inline"] for build in builds if isinstance(build, dict) and "dockerfile_inline" in build]
+    inline = [
+        build["dockerfile_inline"] for build in builds if isinstance(build, dict) and "dockerfile_inline" in build
+    ]
     assert inline, "compose.yaml is expected to build its tools image from an inline Dockerfile"
     for text in set(inline):
         findings = _lint_dockerfile(text)
