@@ -41,13 +41,15 @@ test *args:
 sql-snapshot:
     python -m tests.support.sql_snapshot
 
-# lint, format check, types, the layer contract, the protos (buf), the OpenAPI document, then the dependency audit
+# lint, format check, types, the layer contract, the permission model's tests, the protos (buf), the OpenAPI document, then the dependency audit
 lint: && openapi-check audit
     ruff check .
     ruff format --check .
     mypy
     lint-imports
+    @# region: openfga
     fga model test --tests adapters/authz/model.fga.yaml
+    @# endregion
     @# region: grpc
     @test -x "{{buf}}" || { echo "buf is missing: run \`npm ci\` (package.json)" >&2; exit 1; }
     "{{buf}}" lint
@@ -122,6 +124,7 @@ token username *roles:
 config:
     @python -m app.cli config
 
+# region: openfga
 # deliver the pending permission changes (outbox) to OpenFGA once, then exit
 relay:
     python -m app.cli relay
@@ -129,20 +132,23 @@ relay:
 # queue every relationship tuple the database holds (owners, comments' posts, shares, memberships) for OpenFGA (after turning OpenFGA on)
 backfill-permissions:
     python -m app.cli backfill-permissions
+# endregion
 
 # reset the unfiltered listings' row counts from the tables (PostgreSQL; after a restore or a load with triggers off)
 recount:
     python -m app.cli recount
 
+# region: openfga
 # print the OpenFGA authorization model as JSON, for uploading (fga model write / the API)
 fga-model:
     @fga model transform --file adapters/authz/model.fga --output-format json
+# endregion
 
 # maintenance mode through the database (same effect as PATCH /v1/service-context): just maintenance on|off|status
 maintenance state:
     @python -m app.cli maintenance {{state}}
 
-# the whole stack in containers (PostgreSQL, Keycloak, OpenFGA, Consul, the app, collector, Jaeger, Prometheus, Grafana): COMPOSE="podman compose" for Podman
+# the whole stack in containers (PostgreSQL, Keycloak, the integrations' servers, the app, collector, Jaeger, Prometheus, Grafana): COMPOSE="podman compose" for Podman
 up *args:
     ${COMPOSE:-docker compose} up -d --build {{args}}
 

@@ -59,6 +59,7 @@ def cmd_recount(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# region: openfga
 def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.openfga_enabled:
         print("OPENFGA_API_URL is not set: permissions are built in, there is no outbox to relay", file=sys.stderr)
@@ -102,6 +103,9 @@ def cmd_backfill_permissions(settings: Settings, args: argparse.Namespace) -> in
         "the running service's relay delivers them (or run `just relay`)"
     )
     return 0
+
+
+# endregion
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -176,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("roles", nargs="*", help="realm roles, e.g. admin")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     token.set_defaults(run=cmd_token)
+    # region: openfga
     commands.add_parser("relay", help="deliver the pending outbox entries to OpenFGA once, then exit").set_defaults(
         run=cmd_relay
     )
@@ -183,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backfill-permissions",
         help="queue every relationship tuple the database holds (owners, comments' posts, shares, memberships) for OpenFGA",
     ).set_defaults(run=cmd_backfill_permissions)
+    # endregion
     commands.add_parser(
         "recount", help="reset the unfiltered listings' row counts from the tables (PostgreSQL)"
     ).set_defaults(run=cmd_recount)

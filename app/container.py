@@ -26,7 +26,6 @@ from adapters.db.comments import PiccoloCommentReader, PiccoloCommentRepository
 from adapters.db.engine import make_engine
 from adapters.db.idempotency import PiccoloIdempotencyKeys
 from adapters.db.lifecycle import ping
-from adapters.db.outbox import PiccoloOutbox
 from adapters.db.posts import PiccoloPostReader, PiccoloPostRepository
 from adapters.db.service_context import PiccoloServiceContextRepository
 from adapters.db.sharing import PiccoloGroupRepository, PiccoloSharingRepository
@@ -72,6 +71,11 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         GroupRepository: Singleton(PiccoloGroupRepository),
         IdempotencyKeys: Singleton(PiccoloIdempotencyKeys),
         # `just new-resource` binds a new resource's repository and reader above this line.
+        # Permissions from our own rows (owners, shares, memberships); a unit of work is one transaction.
+        Authorizer: Singleton(
+            lambda c: BuiltinAuthorizer(PiccoloPostRepository(c[Engine]), PiccoloSharingRepository(c[Engine]))
+        ),
+        UnitOfWorkFactory: Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])),
         # The caller: verified tokens are cached (bounded, never past exp, emptied on a new key set).
         KeySource: Singleton(lambda c: factories.key_source(c[Settings])),
         JwtVerifier: Singleton(lambda c: factories.jwt_verifier(c[SettingsStore], c[KeySource])),
@@ -87,9 +91,11 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         Tracing: Singleton(lambda c: Tracing.from_environ()),
         Metrics: Singleton(lambda c: factories.metrics(c[Settings], c[Engine], c[TokenVerifier])),
     }
-    if settings.openfga_enabled:  # permissions in OpenFGA, fed by the outbox and its relay
+    # region: openfga
+    if settings.openfga_enabled:  # permissions in OpenFGA instead, fed by the outbox and its relay
         from adapters.authz.openfga import OpenFga, OpenFgaAuthorizer
         from adapters.authz.relay import OutboxRelay
+        from adapters.db.outbox import PiccoloOutbox
 
         bindings |= {
             OpenFga: Singleton(lambda c: factories.openfga(c[SettingsStore])),
@@ -102,13 +108,7 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
                 )
             ),
         }
-    else:  # permissions from our rows (owners, shares, memberships): nothing to relay, the outbox discards
-        bindings |= {
-            Authorizer: Singleton(
-                lambda c: BuiltinAuthorizer(PiccoloPostRepository(c[Engine]), PiccoloSharingRepository(c[Engine]))
-            ),
-            UnitOfWorkFactory: Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])),
-        }
+    # endregion
     bindings |= overrides or {}  # lagom refuses to bind a type twice: replacements go in before
     container = Container()
     for dependency, definition in bindings.items():

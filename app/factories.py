@@ -1,12 +1,12 @@
 """How each adapter (and each of the app's own services) is built from the settings, and which
 settings reconfigure it while running.
 
-The composition root (app/container.py) calls these; the CLI builds the relay with them too. A
+The composition root (app/container.py) calls these; the CLI builds some with them too. A
 setting is live when its object subscribes to it here, in the line next to where it is built
 (``store.subscribe(applier, "KEY", ...)``, see app/live_settings.py); every other key needs a restart.
 
-Optional adapters are imported where they are built, and only when configured: OpenFGA's SDK (with
-aiohttp), py-consul (with requests) and httpx (OIDC) would add ~20 MB and ~0.5 s of start-up to
+Optional adapters are imported where they are built, and only when configured: an integration's
+client library (with its HTTP client) and httpx (OIDC) would add ~20 MB and ~0.5 s of start-up to
 every worker that does not use them (tests/integration/test_startup_weight.py).
 """
 
@@ -23,7 +23,6 @@ from adapters.auth.keys import DevKeys, KeySource
 from adapters.auth.token_cache import CachingTokenVerifier
 from adapters.auth.tokens import JwtVerifier, TokenVerifierConfig
 from adapters.db.lifecycle import pool_stats
-from adapters.db.outbox import OutboxStore
 from app.http.admission import Admission
 from app.http.cors import CorsPolicy
 from app.live_settings import SettingsStore
@@ -33,12 +32,15 @@ from app.settings import Settings, SettingsError
 from domain.ports import Clock, TokenVerifier
 from domain.use_cases.service_context import GetServiceContext
 
+# region: openfga
 if TYPE_CHECKING:
     from adapters.authz.openfga import OpenFga, OpenFgaConfig
     from adapters.authz.relay import OutboxRelay, RelaySettings
+# endregion
 
 # What JwtVerifier.configure takes; a change to any of them reconfigures the verifier live.
 VERIFIER_KEYS = ("OIDC_AUDIENCE", "OIDC_ADMIN_ROLE", "OIDC_LEEWAY_SECONDS")
+# region: openfga
 # The relay's timing; a change to any of them reconfigures the running relay.
 RELAY_KEYS = (
     "OUTBOX_POLL_SECONDS",
@@ -48,6 +50,7 @@ RELAY_KEYS = (
     "OUTBOX_LEASE_SECONDS",
     "OUTBOX_KEEP_DELIVERED_HOURS",
 )
+# endregion
 
 
 def verifier_config(settings: Settings) -> TokenVerifierConfig:
@@ -88,6 +91,7 @@ def user_events(store: SettingsStore) -> KeycloakEvents:
 
 
 # endregion
+# region: openfga
 def openfga_config(settings: Settings) -> OpenFgaConfig:
     from adapters.authz.openfga import OpenFgaConfig
 
@@ -130,6 +134,7 @@ def make_relay(settings: Settings, engine: Engine, fga: OpenFga, clock: Clock) -
     """The outbox relay, for the app's background task and for `just relay` alike."""
     from adapters.authz.openfga import OpenFgaTupleWriter
     from adapters.authz.relay import OutboxRelay
+    from adapters.db.outbox import OutboxStore
 
     return OutboxRelay(OutboxStore(engine), OpenFgaTupleWriter(fga), relay_settings(settings), clock)
 
@@ -140,6 +145,9 @@ def relay(store: SettingsStore, engine: Engine, fga: OpenFga, clock: Clock) -> O
     return running
 
 
+# endregion
+
+
 def metrics(settings: Settings, engine: Engine, verifier: TokenVerifier) -> Metrics:  # type: ignore[type-arg]
     """The process's metrics; gauges read at scrape time are registered here. With
     PROMETHEUS_MULTIPROC_DIR set (app/serve.sh sets it), they add up over the workers (app/metrics.py)."""
@@ -148,13 +156,17 @@ def metrics(settings: Settings, engine: Engine, verifier: TokenVerifier) -> Metr
     if isinstance(verifier, CachingTokenVerifier):
         cache = verifier
         found.add_token_cache(lambda: (cache.hits, cache.misses))
+    # region: openfga
     if settings.openfga_enabled:
+        from adapters.db.outbox import OutboxStore
+
         outbox = OutboxStore(engine)
 
         async def backlog() -> float:
             return float((await outbox.backlog()).pending)
 
         found.add_gauge("outbox_backlog", "Permission changes waiting for delivery to OpenFGA", backlog)
+    # endregion
     return found
 
 

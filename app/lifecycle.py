@@ -2,9 +2,9 @@
 
 ``running(container)`` is the app's lifespan (app/main.py): the database pool and pending
 migrations, the background loops (the row-count fold, the purge of expired idempotency keys; the
-Consul watch when CONSUL_URL is set), the key source, with OpenFGA its client and the outbox relay,
-and with several workers the metrics' sampling. Everything started is stopped in
-reverse order, whatever fails.
+Consul watch when CONSUL_URL is set), the key source, each optional integration that is configured
+(its client and background task, in a function of its own below), and with several workers the
+metrics' sampling. Everything started is stopped in reverse order, whatever fails.
 """
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ async def running(container: Container) -> AsyncIterator[None]:
         stack.push_async_callback(keys.close)
         if isinstance(keys, DevKeys):
             log.warning("dev auth is on: get a token with `uv run just token USERNAME [ROLE...]`")
+        # region: openfga
         if settings.openfga_enabled:
             await _start_openfga(container, stack)
+        # endregion
         # region: consul
         if settings.consul_url:
             await stack.enter_async_context(_watching_consul(container[SettingsStore], settings))
@@ -126,6 +128,7 @@ async def _in_background(work: Coroutine[Any, Any, None], name: str) -> AsyncIte
             await task
 
 
+# region: openfga
 async def _start_openfga(container: Container, stack: AsyncExitStack) -> None:
     """The one OpenFGA client, the relay's background task and its line in /health/ready."""
     from adapters.authz.openfga import OpenFga
@@ -143,3 +146,6 @@ async def _start_openfga(container: Container, stack: AsyncExitStack) -> None:
     stack.callback(readiness.reporters.remove, relay.report)
     await relay.start()
     stack.push_async_callback(relay.stop)
+
+
+# endregion

@@ -19,7 +19,7 @@
 - No line carries a secret. Tracebacks are rendered without their frames' local variables (a
   DSN, a request's headers, a signing key sit in them: structlog's ``dict_tracebacks`` shows them
   by default), and every rendered line goes through ``scrub``: the configured secrets themselves
-  (``app.settings.SECRETS``: webhook secret, OpenFGA and Consul tokens, the database password, as
+  (``app.settings.SECRETS``: the integrations' secrets and tokens, the database password, as
   given and as JSON or repr would escape them, kept after a reload replaces them), a URL's password,
   bearer tokens, JWTs and hex signatures, whatever message carries them (a driver's error text).
 """

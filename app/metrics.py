@@ -13,7 +13,7 @@
 - ``token_cache_hits_total`` / ``token_cache_misses_total``: bearer tokens answered from the cache
   of verified tokens (adapters/auth/token_cache.py) or verified again.
 - Gauges registered where the metrics are built (app/factories.py) with ``add_gauge(name, help,
-  read)``: ``read`` is an async callable awaited at scrape time (bounded), e.g. the outbox backlog.
+  read)``: ``read`` is an async callable awaited at scrape time (bounded), e.g. a table's backlog.
 
 The pool, admission and token-cache figures live in their objects as plain numbers (nothing on the
 request path touches a metric for them); ``sample()`` copies them into the metrics, at each scrape
@@ -23,7 +23,7 @@ Several Granian workers add up (prometheus_client's multiprocess mode): when
 ``PROMETHEUS_MULTIPROC_DIR`` names a directory (app/serve.sh and `just dev` prepare an empty one at
 each start), every worker writes its values to files there, and a scrape, whichever worker answers
 it, reads them all: counters and histograms are summed, the pool and admission gauges summed over
-the live workers, the outbox backlog is the latest reading. A worker that stops marks its gauges
+the live workers, a gauge read at scrape time is the latest reading. A worker that stops marks its gauges
 dead (``close()``); its counters stay in the totals. Process metrics (CPU, memory) are one
 process's, so they are served only without that directory (one worker, or tests).
 """

@@ -21,7 +21,7 @@ class ReadinessReport(msgspec.Struct):
 
 
 class Readiness:
-    """The database must answer ``ping(timeout)``; extra reporters (e.g. the outbox backlog) add details."""
+    """The database must answer ``ping(timeout)``; extra reporters (an integration's backlog, say) add details."""
 
     def __init__(self, ping: Callable[[float], Awaitable[None]]) -> None:
         self._ping = ping

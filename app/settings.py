@@ -17,7 +17,16 @@ import msgspec
 
 type Source = Literal["default", ".env", "env", "consul"]
 
-SECRETS = frozenset({"KEYCLOAK_WEBHOOK_SECRET", "OPENFGA_API_TOKEN", "CONSUL_TOKEN", "DATABASE_URL"})
+SECRETS = frozenset(
+    {
+        "KEYCLOAK_WEBHOOK_SECRET",
+        # region: openfga
+        "OPENFGA_API_TOKEN",
+        # endregion
+        "CONSUL_TOKEN",
+        "DATABASE_URL",
+    }
+)
 
 # Settings that are read once at start-up; a change to one of them needs a restart.
 RESTART_REQUIRED = frozenset(
@@ -34,9 +43,11 @@ RESTART_REQUIRED = frozenset(
         "OIDC_JWKS_REFRESH_SECONDS",
         "OIDC_STARTUP_ATTEMPTS",
         "OIDC_STARTUP_BACKOFF_SECONDS",
+        # region: openfga
         "OPENFGA_API_URL",
         "OPENFGA_STORE_ID",
         "OPENFGA_API_TOKEN",
+        # endregion
         # region: consul
         "CONSUL_URL",
         "CONSUL_TOKEN",
@@ -83,6 +94,7 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     # region: webhook
     keycloak_webhook_secret: str | None = None
     # endregion
+    # region: openfga
     openfga_api_url: str | None = None
     openfga_store_id: str | None = None
     openfga_model_id: str | None = None
@@ -94,6 +106,7 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     outbox_backoff_max_seconds: PositiveSeconds = 300.0
     outbox_lease_seconds: PositiveSeconds = 60.0
     outbox_keep_delivered_hours: Annotated[float, msgspec.Meta(ge=0)] = 24.0
+    # endregion
     # region: consul
     consul_url: str | None = None
     consul_token: str | None = None
@@ -136,9 +149,12 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
     def dev_auth(self) -> bool:
         return self.oidc_issuer is None
 
+    # region: openfga
     @property
     def openfga_enabled(self) -> bool:
         return self.openfga_api_url is not None
+
+    # endregion
 
     def check(self) -> Settings:
         """Rules across fields; raises SettingsError with a one-line reason."""
@@ -146,6 +162,7 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
             raise SettingsError(f"DB_POOL_MIN ({self.db_pool_min}) is larger than DB_POOL_MAX ({self.db_pool_max})")
         if self.service_prefix and not self.service_prefix.startswith("/"):
             raise SettingsError(f"SERVICE_PREFIX must start with '/', got {self.service_prefix!r}")
+        # region: openfga
         if self.openfga_enabled and not (self.openfga_store_id and self.openfga_model_id):
             raise SettingsError("OPENFGA_API_URL is set but OPENFGA_STORE_ID or OPENFGA_MODEL_ID is not")
         if self.openfga_enabled:
@@ -155,6 +172,7 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
         if self.outbox_lease_seconds * 1000 < 2 * self.openfga_timeout_ms:
             # A relay gives up on a batch after half its lease; that must leave room for one call.
             raise SettingsError("OUTBOX_LEASE_SECONDS must be at least twice OPENFGA_TIMEOUT_MS")
+        # endregion
         if self.app_env == "production":
             if self.dev_auth:
                 raise SettingsError("APP_ENV=production refuses dev auth: set OIDC_ISSUER")
@@ -167,6 +185,7 @@ class Settings(msgspec.Struct, frozen=True, rename="upper", forbid_unknown_field
         return self
 
 
+# region: openfga
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")  # OpenFGA's store and model ids
 
 
@@ -181,6 +200,8 @@ def _check_openfga(settings: Settings) -> None:
         if not _ULID.match(value or ""):
             raise SettingsError(f"{name} must be an OpenFGA id (a ULID, 26 characters), got {value!r}")
 
+
+# endregion
 
 FIELDS: tuple[str, ...] = tuple(field.encode_name for field in msgspec.structs.fields(Settings))
 

@@ -1,7 +1,7 @@
 """The settings a process starts with: .env < environment < Consul KV (when CONSUL_URL is set).
 
 Consul is read before anything is validated, because some values may come only from it (in
-compose, the OpenFGA store and model ids). The read is bounded by CONSUL_TIMEOUT_SECONDS; if Consul
+compose, ids that a set-up job publishes there). The read is bounded by CONSUL_TIMEOUT_SECONDS; if Consul
 does not answer, CONSUL_REQUIRED=true stops start-up, otherwise the service starts on the other
 sources with a warning and the reload watcher (app/lifecycle.py) applies Consul once it answers.
 """

@@ -18,16 +18,19 @@ On, a request's trace is:
   ``traceparent`` (and ``tracestate``, baggage), with ``http.request.method``, ``url.path``,
   ``http.route``, ``http.response.status_code``, ``http.request.id`` (the X-Request-ID);
 - a CLIENT span per database statement (PostgreSQL: opentelemetry-instrumentation-asyncpg; SQLite
-  has none), per OIDC discovery or key-set fetch (httpx), per OpenFGA call (aiohttp, which also
-  sends ``traceparent`` to OpenFGA), each under the span that was current when it ran;
-- gRPC calls get their server span from opentelemetry-instrumentation-grpc (app/grpc/server.py);
+  has none), per OIDC discovery or key-set fetch (httpx), each under the span that was current when
+  it ran;
+# region: openfga
+- a CLIENT span per OpenFGA call (aiohttp, which also sends ``traceparent`` to OpenFGA);
 - a batch of the outbox relay is an ``outbox.relay`` span around its OpenFGA write and the
-  statements that record the outcome.
+  statements that record the outcome;
+# endregion
+- gRPC calls get their server span from opentelemetry-instrumentation-grpc (app/grpc/server.py).
 Database statements with no span around them (the background loops' polling) are not recorded:
 ``QuietBackground`` drops them, or a trace would begin every few seconds per worker. A request the
 sampler leaves out (``OTEL_TRACES_SAMPLER=parentbased_traceidratio``) runs with the clients'
 instrumentation suppressed: no span is built below its edge, so it costs little more than with
-tracing off (and OpenFGA receives no ``traceparent`` for it).
+tracing off (and the services it calls receive no ``traceparent`` for it).
 
 Every log line written while a span is current carries ``trace_id`` and ``span_id``
 (app/logging.py, ``follow_traces``), the access line included.
@@ -119,10 +122,12 @@ class Tracing:
             from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
             instrumentors.append(HTTPXClientInstrumentor())
+        # region: openfga
         if settings.openfga_enabled:  # the SDK's aiohttp session: a span per call, traceparent sent
             from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
 
             instrumentors.append(AioHttpClientInstrumentor())
+        # endregion
         for instrumentor in instrumentors:
             if not instrumentor.is_instrumented_by_opentelemetry:  # another app in this process did
                 instrumentor.instrument(tracer_provider=provider)
@@ -152,6 +157,7 @@ class Tracing:
 
         return [aio_server_interceptor(tracer_provider=self.provider)]  # type: ignore[no-untyped-call]
 
+    # region: openfga
     def batch_span(self) -> Callable[[int], AbstractContextManager[Any]]:
         """For the outbox relay: a span around the delivery of a claimed batch."""
         assert self.provider is not None
@@ -163,6 +169,8 @@ class Tracing:
                 yield current
 
         return span
+
+    # endregion
 
 
 def _exporter_from(environ: Mapping[str, str]) -> SpanExporter:

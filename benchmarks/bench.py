@@ -56,7 +56,15 @@ STOCK_GRANIAN = {
     "GRANIAN_HTTP1_HEADER_READ_TIMEOUT": "30000",
 }
 # Settings that would point the service somewhere else than the benchmark's own database and keys.
-FOREIGN_SETTINGS = ("OIDC_ISSUER", "OIDC_AUDIENCE", "OPENFGA_API_URL", "CONSUL_URL", "SERVICE_PREFIX")
+FOREIGN_SETTINGS = (
+    "OIDC_ISSUER",
+    "OIDC_AUDIENCE",
+    # region: openfga
+    "OPENFGA_API_URL",
+    # endregion
+    "CONSUL_URL",
+    "SERVICE_PREFIX",
+)
 
 
 # -- processes ------------------------------------------------------------------------------------

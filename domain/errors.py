@@ -48,7 +48,7 @@ class BadSignature(Unauthenticated):
 
 
 class DependencyUnavailable(DomainError):
-    """A dependency (database, OpenFGA, ...) did not answer in time or is down."""
+    """A dependency (the database, a permission server, ...) did not answer in time or is down."""
 
     def __init__(self, dependency: str, detail: str | None = None) -> None:
         super().__init__(detail or f"{dependency} is unavailable")

@@ -1,7 +1,9 @@
 """Who may do what, stated once. Admin comes from the token's role; everything else from the
-relationships, which both authorizers answer (adapters/authz/builtin.py from our tables,
-adapters/authz/model.fga in OpenFGA); the parity suite (tests/integration/test_permission_parity.py)
-asks both every question and requires these answers.
+relationships, which every authorizer answers (adapters/authz/builtin.py from our tables).
+# region: openfga
+OpenFGA answers them from adapters/authz/model.fga; the parity suite
+(tests/integration/test_permission_parity.py) asks both every question and requires these answers.
+# endregion
 
 | resource | action             | granted to                                          |
 | -------- | ------------------ | --------------------------------------------------- |
@@ -68,8 +70,7 @@ class Owned(Protocol):
 
 def ensure_owner(principal: Principal, kind: str, resource: Owned, verb: Literal["update", "delete"]) -> None:
     """Owner or admin, decided from the row alone: the rule of a resource whose permission is
-    ownership and nothing more. Neither authorizer is asked, so they cannot disagree about it (with
-    OpenFGA on, its owner tuple is still recorded, for ListObjects and other readers of the store);
-    one that can be shared goes through the Authorizer instead."""
+    ownership and nothing more. No authorizer is asked, so none can disagree about it; one that can
+    be shared goes through the Authorizer instead."""
     if not (principal.is_admin or resource.owner_id == principal.id):
         raise Forbidden(f"only the {kind}'s owner or an administrator may {verb} it")

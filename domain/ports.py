@@ -1,5 +1,5 @@
 """The ports every use case may need, whatever resource it works on, as typing.Protocols: the clock,
-the caller's token, the unit of work and its outbox, the authorizer, the idempotency keys of creates.
+the caller's token, the unit of work, the authorizer, the idempotency keys of creates.
 
 A resource's own ports (its repository and reader) are in its module, beside its entity
 (domain/posts.py, domain/users.py, ...). Adapters implement them all (adapters/); the unit tests,
@@ -32,6 +32,7 @@ class TokenVerifier(Protocol):
         ...
 
 
+# region: openfga
 class RelationChange(msgspec.Struct, frozen=True):
     """A relationship tuple to write to or delete from the permission store (OpenFGA's shape)."""
 
@@ -69,6 +70,9 @@ class Outbox(Protocol):
         ...
 
 
+# endregion
+
+
 class IdempotencyKeys(Protocol):
     """The keys of creates that may be retried (domain/idempotency.py), one per caller and key. Both
     calls join the unit of work open in the caller's task, so a key is kept exactly when its create
@@ -89,11 +93,13 @@ class IdempotencyKeys(Protocol):
 
 class UnitOfWork(Protocol):
     """One transaction, open for the ``async with`` block: every repository call made in the block
-    (in the same task) joins it. Leaving the block without ``commit()`` rolls everything back, the
-    outbox entries included. A single read needs none: outside a unit of work, each repository or
-    reader call is one statement on its own."""
+    (in the same task) joins it. Leaving the block without ``commit()`` rolls everything back. A
+    single read needs none: outside a unit of work, each repository or reader call is one statement
+    on its own."""
 
-    outbox: Outbox
+    # region: openfga
+    outbox: Outbox  # joins the transaction too: its entries commit or roll back with the rows
+    # endregion
 
     async def __aenter__(self) -> Self: ...
 
@@ -115,10 +121,10 @@ Action = Literal["can_update", "can_delete", "can_share", "can_list_editors"]
 
 
 class Authorizer(Protocol):
-    # True when is_allowed asks another service (OpenFGA): writes then ask before their transaction
-    # opens, so that waiting for the answer holds no row lock and no pooled connection. False when
-    # it decides from our own database (the built-in authorizer: the row, and at most one indexed
-    # query of the shares): writes ask inside the transaction, of the row they locked.
+    # True when is_allowed asks another service (a permission server): writes then ask before their
+    # transaction opens, so that waiting for the answer holds no row lock and no pooled connection.
+    # False when it decides from our own database (the built-in authorizer: the row, and at most one
+    # indexed query of the shares): writes ask inside the transaction, of the row they locked.
     remote: bool
 
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:

@@ -1,9 +1,11 @@
 """Sharing a post with editors (users, or the members of a Keycloak group), and the groups
 themselves, kept in step with Keycloak: the entities and the ports the use cases reach them through.
 
-The rows are the source of truth on both authorizers: the built-in one reads them, and every change
-to them is also written to the outbox, which mirrors it into OpenFGA (domain/policy.py states who
-may do what; adapters/authz/ answer it).
+The rows are the source of truth (domain/policy.py states who may do what; adapters/authz/ answer
+it): the built-in authorizer reads them.
+# region: openfga
+Every change to them is also written to the outbox, which mirrors it into OpenFGA.
+# endregion
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class MembershipEvent(msgspec.Struct, frozen=True):
 
 class SharingRepository(Protocol):
     """A post's editors. Calls join the unit of work open in the caller's task, if any. Each change
-    says whether it changed anything, so that a repeated one records nothing in the outbox."""
+    says whether it changed anything: a repeated one changes nothing and records nothing."""
 
     async def add_user(self, post_id: uuid.UUID, user_id: uuid.UUID) -> bool: ...
 

@@ -131,7 +131,7 @@ class ServiceNames:
         return f"{self.slug}-service"
 
     @property
-    def snake(self) -> str:  # order_book: compose's project, its database and role, the OpenFGA store
+    def snake(self) -> str:  # order_book: compose's project, its database and role, the permission store
         return self.slug.replace("-", "_")
 
     @property

@@ -4,8 +4,9 @@ on each copy it renders, so an update sees the same service the first run made.
 
 ``python -m scaffold.service NAME WITHOUT`` (WITHOUT: comma-separated integrations, may be empty):
 
-1. Removes what belongs to an integration left out: whole files by ``RULES`` (globs, first match
-   wins; a file no rule names is core and stays, so a new file needs no entry here), and lines
+1. Removes what belongs to an integration left out: whole files by ``RULES`` (globs; a file goes
+   with every integration a rule that matches it names, and a file no rule names is core and stays,
+   so a new file needs no entry here), and lines
    between region markers in the files that stay::
 
        # region: openfga          (<!-- region: openfga --> in Markdown)
@@ -14,18 +15,21 @@ on each copy it renders, so an update sees the same service the first run made.
 
    A region's lines go when its integration does; the marker lines themselves go in every service.
    In a Markdown table, where a line between rows would end the table, one row ends in
-   ``<!-- only: grpc -->`` instead.
+   ``<!-- only: grpc -->`` instead; in JSON, which has no comments, an object in a list (a
+   dashboard's panel) carries ``"only": "openfga"``.
    What only the template repository needs (this module, ``just new-service``) is the integration
    ``template``, left out of every service.
 2. Renames: the distribution (``blog-service``), the display name (``Blog service``) and, in the
    deployment files, the project, database and store names (``blog``) take the new service's names
    (``ServiceNames``). The gRPC package ``blog.v1`` is the example domain's wire contract and keeps
    its name; it goes with ``blog``.
-3. Sorts imports and drops the ones left unused by a removed region (ruff), then ``uv lock``.
+3. Sorts imports and drops the imports and assignments left unused by a removed region (ruff:
+   ``x = await call()`` keeps the call), then ``uv lock``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -37,19 +41,20 @@ from scaffold.names import ServiceNames
 
 # What a team may leave out, and what each takes with it (docs/new-service.md).
 INTEGRATIONS = {
-    "openfga": "OpenFGA: the adapter, the outbox relay, the model and its test, compose's OpenFGA",
+    "openfga": "OpenFGA: the adapter, the outbox and its relay, the model and its test, compose's OpenFGA",
     "consul": "configuration from Consul KV and its live reload",
     "webhook": "the Keycloak user-sync webhook (users are still created from their tokens)",
     "blog": "the example domain: posts and comments (and gRPC, whose package blog.v1 is theirs)",
     "grpc": "the gRPC server, its protos and generated code",
 }
 # What can be left out today; the others are marked in part (docs/new-service.md: what is left).
-READY = frozenset({"consul", "grpc", "webhook"})
+READY = frozenset({"openfga", "consul", "grpc", "webhook"})
 # Leaving out the first leaves out the second: gRPC serves only the example domain's package.
 IMPLIES = {"blog": {"grpc"}}
 TEMPLATE = "template"  # what only this repository needs: never in a generated service
 
-# (glob, integration): ``*`` stays within a directory, ``**`` crosses them. First match wins.
+# (glob, integration): ``*`` stays within a directory, ``**`` crosses them. A file goes with each
+# integration a matching rule names (test_permission_parity.py: the webhook's events, OpenFGA's answers).
 RULES: tuple[tuple[str, str], ...] = (
     ("copier.yml", TEMPLATE),
     ("scaffold/service.py", TEMPLATE),
@@ -76,6 +81,25 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/integration/test_consul_settings.py", "consul"),
     ("tests/integration/test_stand_in_consul.py", "consul"),
     ("docs/consul.md", "consul"),
+    ("adapters/authz/openfga.py", "openfga"),
+    ("adapters/authz/relay.py", "openfga"),
+    ("adapters/authz/model.fga", "openfga"),
+    ("adapters/authz/model.fga.yaml", "openfga"),
+    ("adapters/db/outbox.py", "openfga"),
+    # The outbox's table and its indexes: a service without OpenFGA never had them.
+    ("piccolo_migrations/blog_2026_11_22t03_35_25_922865.py", "openfga"),
+    ("piccolo_migrations/blog_2026_11_22t03_35_40_829020.py", "openfga"),
+    ("deploy/openfga/**", "openfga"),
+    ("tests/support/fake_openfga.py", "openfga"),
+    ("tests/support/openfga.py", "openfga"),
+    ("tests/integration/test_fga_model.py", "openfga"),
+    ("tests/integration/test_openfga_adapter.py", "openfga"),
+    ("tests/integration/test_outbox_relay.py", "openfga"),
+    ("tests/integration/test_relay_command.py", "openfga"),
+    ("tests/integration/test_fake_openfga.py", "openfga"),
+    ("tests/integration/test_permission_parity.py", "openfga"),
+    ("tests/api/test_openfga_api.py", "openfga"),
+    ("tests/unit/test_openfga_settings.py", "openfga"),
     ("app/grpc/**", "grpc"),
     ("proto/**", "grpc"),
     ("buf.yaml", "grpc"),
@@ -103,9 +127,10 @@ def _pattern(glob: str) -> re.Pattern[str]:
 _RULES = tuple((_pattern(glob), integration) for glob, integration in RULES)
 
 
-def integration_of(path: str) -> str | None:
-    """The integration a whole file belongs to, None for core (kept in every service)."""
-    return next((integration for pattern, integration in _RULES if pattern.fullmatch(path)), None)
+def integrations_of(path: str) -> frozenset[str]:
+    """The integrations a whole file belongs to (it goes when any of them does); none for core, kept
+    in every service."""
+    return frozenset(integration for pattern, integration in _RULES if pattern.fullmatch(path))
 
 
 def left_out(without: Iterable[str], *, ready: Iterable[str] = READY) -> frozenset[str]:
@@ -152,6 +177,20 @@ def strip_regions(text: str, removed: frozenset[str], *, path: str) -> str:
     return "".join(kept)
 
 
+def strip_only_objects(text: str, removed: frozenset[str]) -> str:
+    """A JSON document without the objects (in lists) whose ``"only"`` names a removed integration,
+    and without that key in the objects that stay."""
+
+    def kept(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: kept(item) for key, item in value.items() if key != "only"}
+        if isinstance(value, list):
+            return [kept(item) for item in value if not (isinstance(item, dict) and item.get("only") in removed)]
+        return value
+
+    return json.dumps(kept(json.loads(text)), indent=2, ensure_ascii=False) + "\n"
+
+
 # Deployment files name the project, its database, role and OpenFGA store after the service.
 _DEPLOYMENT = ("compose.yaml", "deploy/**", "adapters/authz/model.fga.yaml", "tests/integration/test_deploy_files.py")
 
@@ -182,13 +221,16 @@ def transform(root: Path, names: ServiceNames, removed: frozenset[str]) -> list[
     """Steps 1 and 2 on the files under ``root``; the Python files it changed."""
     changed: list[str] = []
     for path in files_under(root):
-        if integration_of(path) in removed:
+        if integrations_of(path) & removed:
             (root / path).unlink()
             continue
         text = _text(root / path)
         if text is None:
             continue
-        new = rename(strip_regions(text, removed, path=path), path, names)
+        new = strip_regions(text, removed, path=path)
+        if path.endswith(".json") and '"only": "' in new:
+            new = strip_only_objects(new, removed)
+        new = rename(new, path, names)
         if new != text:
             (root / path).write_text(new)
             if path.endswith(".py"):
@@ -206,7 +248,9 @@ def finish(root: Path, names: ServiceNames, removed: frozenset[str]) -> None:
     python = [p for p in changed if (root / p).exists()]
     if python:
         ruff = [sys.executable, "-m", "ruff"]
-        run([*ruff, "check", "--quiet", "--fix", "--select", "I,F401", *python], root, "ruff")
+        # F841's fix is "unsafe" only because it may drop a call's result: it keeps the call itself.
+        fix = ["check", "--quiet", "--fix", "--unsafe-fixes", "--select", "I,F401,F841"]
+        run([*ruff, *fix, *python], root, "ruff")
         run([*ruff, "format", "--quiet", *python], root, "ruff format")
     # The lock follows pyproject (a left-out integration takes its dependencies); from uv's cache
     # when it has every package, else from the index.

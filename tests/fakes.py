@@ -1,6 +1,6 @@
 """In-memory fakes of the domain's ports, for fast unit tests of the use cases (no I/O).
 
-``FakeDatabase`` holds tables (dicts by id) and the outbox. A unit of work works on a copy and
+``FakeDatabase`` holds tables (dicts by id). A unit of work works on a copy and
 publishes it only on commit, so tests can prove that a use case that fails half-way leaves nothing
 behind; outside a unit of work, calls see what is committed. Like the real repositories, the fakes
 find the unit of work of the task they run in (a ContextVar), not through an argument.
@@ -40,7 +40,9 @@ from domain.users import User, UserRepository
 @dataclass
 class Tables:
     rows: defaultdict[str, dict[Any, Any]] = field(default_factory=lambda: defaultdict(dict))
+    # region: openfga
     outbox: list[RelationChange] = field(default_factory=list)
+    # endregion
 
 
 class FakeDatabase:
@@ -52,9 +54,12 @@ class FakeDatabase:
         """A table as committed: what a test looks at, or sets up."""
         return self.committed.rows[table]
 
+    # region: openfga
     @property
     def outbox(self) -> list[RelationChange]:
         return self.committed.outbox
+
+    # endregion
 
     def current(self) -> Tables:
         """The tables as the calling task sees them: its unit of work's copy, or what is committed."""
@@ -316,6 +321,7 @@ class FakeIdempotencyKeys:
         self.db.current().rows[self.TABLE][(caller_id, key)].answer = answer
 
 
+# region: openfga
 class FakeOutbox:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
@@ -324,10 +330,15 @@ class FakeOutbox:
         self.db.current().outbox.extend(changes)
 
 
+# endregion
+
+
 class FakeUnitOfWork:
     def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
         self._factory = factory
+        # region: openfga
         self.outbox = FakeOutbox(factory.db)
+        # endregion
         self.committed = False
         self.active = False  # inside its `async with` block
 

@@ -57,7 +57,7 @@ def tables() -> list[type[Table]]:
 
 
 def bind_tables(engine: Engine) -> None:  # type: ignore[type-arg]
-    """Point every table at ``engine`` (instead of piccolo_conf's): Piccolo's own queries (the outbox,
-    migrations) then run on it, and tests can run their own engine."""
+    """Point every table at ``engine`` (instead of piccolo_conf's): Piccolo's own queries (its query
+    builder's, migrations) then run on it, and tests can run their own engine."""
     for table in tables():
         table._meta.db = engine

@@ -168,7 +168,7 @@ class BoundedTransaction:
     """A PostgreSQL transaction whose every step shares one deadline.
 
     It stands where Piccolo keeps its own transaction (``engine.current_transaction``), so the
-    statements of the repositories (adapters/db/sql.py) and Piccolo's queries (the outbox) join it:
+    statements of the repositories (adapters/db/sql.py) and Piccolo's own queries join it:
     both send ``transaction.connection.fetch(...)``, which is this object's ``fetch``.
     """
 
@@ -233,7 +233,7 @@ class BoundedTransaction:
 
 @asynccontextmanager
 async def transaction(engine: PostgresEngine, pool: BoundedPool) -> AsyncIterator[BoundedTransaction]:
-    """A short transaction outside the use cases (the outbox relay's claims): committed when the
+    """A short transaction outside the use cases (a background job's batch): committed when the
     block ends normally, rolled back (or cut) otherwise; it never outlives its deadline, and it
     leaves ``engine.current_transaction`` as it found it, whatever happens (Piccolo's own leaves it
     set when its COMMIT fails, and every later query of that task then fails)."""

@@ -1,4 +1,7 @@
-"""The unit of work: one transaction per use-case call, and the outbox that records in it.
+"""The unit of work: one transaction per use-case call.
+# region: openfga
+With OpenFGA, the outbox records in it too.
+# endregion
 
 On PostgreSQL the transaction is a ``BoundedTransaction`` (adapters/db/pool.py): the turn, BEGIN,
 every statement and the COMMIT or ROLLBACK share one deadline, DB_REQUEST_TIMEOUT_MS. On SQLite
@@ -31,6 +34,7 @@ type Transaction = PostgresTransaction | SQLiteTransaction
 log = logging.getLogger(__name__)
 
 
+# region: openfga
 class DiscardingOutbox:
     """Used when no external permission store is configured: the built-in authorizer reads the
     relationships straight from the rows, so there is nothing to relay."""
@@ -54,14 +58,26 @@ class _RecordingOutbox:
         self.recorded = self.recorded or bool(changes)
 
 
+# endregion
+
+
 class PiccoloUnitOfWork:
-    __slots__ = ("_committed", "_factory", "_tx", "outbox")
+    __slots__ = (
+        "_committed",
+        "_factory",
+        "_tx",
+        # region: openfga
+        "outbox",
+        # endregion
+    )
 
     def __init__(self, factory: PiccoloUnitOfWorkFactory) -> None:
         self._factory = factory
         self._tx: BoundedTransaction | Transaction | None = None
         self._committed = False
+        # region: openfga
         self.outbox: Outbox = factory.outbox if factory.on_outbox_commit is None else _RecordingOutbox(factory.outbox)
+        # endregion
 
     async def __aenter__(self) -> Self:
         engine = self._factory.engine
@@ -89,8 +105,10 @@ class PiccoloUnitOfWork:
             raise RuntimeError("commit() outside the unit of work's block")
         await self._tx.commit()
         self._committed = True
+        # region: openfga
         if isinstance(self.outbox, _RecordingOutbox) and self.outbox.recorded:
             self._factory.on_outbox_commit()  # type: ignore[misc]
+        # endregion
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -141,20 +159,27 @@ async def _give_back(engine: Engine, tx: Transaction) -> None:  # type: ignore[t
 
 
 class PiccoloUnitOfWorkFactory:
-    """Holds the engine and the outbox; each call makes a fresh unit of work.
+    """Holds the engine; each call makes a fresh unit of work.
+    # region: openfga
 
-    ``on_outbox_commit`` is called right after a commit that recorded outbox entries (the relay's wake-up).
+    With OpenFGA, the outbox too; ``on_outbox_commit`` is called right after a commit that recorded
+    outbox entries (the relay's wake-up).
+    # endregion
     """
 
     def __init__(
         self,
         engine: Engine,  # type: ignore[type-arg]
+        # region: openfga
         outbox: Outbox | None = None,
         on_outbox_commit: Callable[[], None] | None = None,
+        # endregion
     ) -> None:
         self.engine = engine
+        # region: openfga
         self.outbox: Outbox = outbox or DiscardingOutbox()
         self.on_outbox_commit = on_outbox_commit
+        # endregion
 
     def __call__(self) -> PiccoloUnitOfWork:
         return PiccoloUnitOfWork(self)

@@ -54,12 +54,14 @@ class CreateComment:
             await load(self.posts, "post", post_id, for_update=True)  # a concurrent delete cannot orphan it
             await register_writer(self.users, principal, self.clock)
             await self.comments.add(comment)
+            # region: openfga
             await uow.outbox.record(
                 [
                     RelationChange.owner("write", comment.owner_id, "comment", comment.id),
                     RelationChange.comment_post("write", comment.id, post_id),
                 ]
             )
+            # endregion
             answer = None if once is None else await keep_answer(self.keys, principal, once, comment)
             await uow.commit()
         return comment if answer is None else answer
@@ -110,7 +112,7 @@ class UpdateComment:
 
 @dataclass(frozen=True, slots=True)
 class DeleteComment:
-    """The comment's owner, the owner of its post (moderation) or an admin deletes it, and its tuples."""
+    """The comment's owner, the owner of its post (moderation) or an admin deletes it."""
 
     uow: UnitOfWorkFactory
     comments: CommentRepository
@@ -125,10 +127,12 @@ class DeleteComment:
             await authorize_locked(self.authorizer, principal, "can_delete", comment)
             check_version("comment", comment, expected_versions)
             await self.comments.delete(comment_id)
+            # region: openfga
             await uow.outbox.record(
                 [
                     RelationChange.owner("delete", comment.owner_id, "comment", comment.id),
                     RelationChange.comment_post("delete", comment.id, comment.post_id),
                 ]
             )
+            # endregion
             await uow.commit()

@@ -49,7 +49,9 @@ class CreatePost:
                 return first  # a retry: what the first request got; nothing is created
             await register_writer(self.users, principal, self.clock)
             await self.posts.add(post)
+            # region: openfga
             await uow.outbox.record([RelationChange.owner("write", post.owner_id, "post", post.id)])
+            # endregion
             answer = None if once is None else await keep_answer(self.keys, principal, once, post)
             await uow.commit()
         return post if answer is None else answer
@@ -96,12 +98,14 @@ class UpdatePost:
 
 @dataclass(frozen=True, slots=True)
 class DeletePost:
-    """The owner (or an admin) deletes the post, and with it its comments, its shares and their tuples."""
+    """The owner (or an admin) deletes the post, and with it its comments and its shares."""
 
     uow: UnitOfWorkFactory
     posts: PostRepository
-    comments: CommentRepository
+    # region: openfga
+    comments: CommentRepository  # whose tuples go with them
     sharing: SharingRepository
+    # endregion
     authorizer: Authorizer
 
     async def __call__(
@@ -112,9 +116,12 @@ class DeletePost:
             post = await load(self.posts, "post", post_id, for_update=True)
             await authorize_locked(self.authorizer, principal, "can_delete", post)
             check_version("post", post, expected_versions)
+            # region: openfga
             comments = await self.comments.owners_on_post(post_id)
             editors = await self.sharing.editors(post_id)
+            # endregion
             await self.posts.delete(post_id)  # its comments and shares go with it (ON DELETE CASCADE)
+            # region: openfga
             await uow.outbox.record(
                 [RelationChange.owner("delete", post.owner_id, "post", post.id)]
                 + [RelationChange.editor("delete", post_id, user_id) for user_id in editors.users]
@@ -128,4 +135,5 @@ class DeletePost:
                     )
                 ]
             )
+            # endregion
             await uow.commit()

@@ -1,6 +1,10 @@
 """Sharing a post: its owner (or an admin) makes users, or the members of a Keycloak group, its
-editors, and takes that back; the owner and the editors may see who they are. Each change is
-recorded in the outbox in the same transaction as its row, and only when it changed something."""
+editors, and takes that back; the owner and the editors may see who they are.
+# region: openfga
+Each change is recorded in the outbox in the same transaction as its row, and only when it changed
+something.
+# endregion
+"""
 
 from __future__ import annotations
 
@@ -43,8 +47,11 @@ class ShareWithUser:
             if user_id == post.owner_id:
                 raise InvalidInput("user_id", "is the post's owner, who may edit it already")
             await load(self.users, "user", user_id)
-            if await self.sharing.add_user(post_id, user_id):
+            added = await self.sharing.add_user(post_id, user_id)
+            # region: openfga
+            if added:
                 await uow.outbox.record([RelationChange.editor("write", post_id, user_id)])
+            # endregion
             await uow.commit()
 
 
@@ -61,8 +68,11 @@ class UnshareWithUser:
         await authorize_before(self.authorizer, principal, "can_share", self.posts, "post", post_id)
         async with self.uow() as uow:
             await _load_for_sharing(self.authorizer, principal, self.posts, post_id)
-            if await self.sharing.remove_user(post_id, user_id):
+            removed = await self.sharing.remove_user(post_id, user_id)
+            # region: openfga
+            if removed:
                 await uow.outbox.record([RelationChange.editor("delete", post_id, user_id)])
+            # endregion
             await uow.commit()
 
 
@@ -83,8 +93,11 @@ class ShareWithGroup:
             group = await self.groups.get(group_id, for_update=True)  # a concurrent GROUP DELETE waits
             if group is None or group.deleted:
                 raise NotFound(f"group {group_id} does not exist (groups come from Keycloak's admin events)")
-            if await self.sharing.add_group(post_id, group_id):
+            added = await self.sharing.add_group(post_id, group_id)
+            # region: openfga
+            if added:
                 await uow.outbox.record([RelationChange.editor_group("write", post_id, group_id)])
+            # endregion
             await uow.commit()
 
 
@@ -101,8 +114,11 @@ class UnshareWithGroup:
         await authorize_before(self.authorizer, principal, "can_share", self.posts, "post", post_id)
         async with self.uow() as uow:
             await _load_for_sharing(self.authorizer, principal, self.posts, post_id)
-            if await self.sharing.remove_group(post_id, group_id):
+            removed = await self.sharing.remove_group(post_id, group_id)
+            # region: openfga
+            if removed:
                 await uow.outbox.record([RelationChange.editor_group("delete", post_id, group_id)])
+            # endregion
             await uow.commit()
 
 

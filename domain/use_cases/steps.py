@@ -42,7 +42,7 @@ async def load[T](repository: Loads[T], kind: str, item_id: uuid.UUID, *, for_up
 async def authorize_before[T: (Post, Comment)](
     authorizer: Authorizer, principal: Principal, action: Action, repository: Loads[T], kind: str, item_id: uuid.UUID
 ) -> None:
-    """Ask a remote authorizer (OpenFGA) before the write transaction opens, on a read of its own:
+    """Ask a remote authorizer (a permission server) before the write transaction opens, on a read of its own:
     waiting for its answer must not hold a row lock and a pooled connection. Owners never change, so
     the answer still holds when the transaction loads the row again. Admins are decided from the
     token (domain.policy): no read. A local authorizer is asked by ``authorize_locked`` instead."""

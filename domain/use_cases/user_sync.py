@@ -75,7 +75,10 @@ class SyncGroup:
     Every event about a group first locks the group's row (created from the event if absent), so
     events about one group apply one at a time. A membership keeps the time of the last event
     applied to it, and a deleted group stays as a tombstone: a late or repeated delivery changes
-    nothing. Each change that alters a relationship is written to the outbox with its row.
+    nothing.
+    # region: openfga
+    Each change that alters a relationship is written to the outbox with its row.
+    # endregion
     """
 
     uow: UnitOfWorkFactory
@@ -102,12 +105,15 @@ class SyncGroup:
         if event.time_ms < group.synced_at_ms:
             return "stale"
         if event.deleted:
-            members, posts = await self.groups.end(group.id)
+            ended = await self.groups.end(group.id)  # (its members, the posts shared with it)
             await self.groups.save(msgspec.structs.replace(group, deleted=True, synced_at_ms=event.time_ms))
+            # region: openfga
+            members, posts = ended
             await uow.outbox.record(
                 [RelationChange.member("delete", group.id, user_id) for user_id in members]
                 + [RelationChange.editor_group("delete", post_id, group.id) for post_id in posts]
             )
+            # endregion
             return "updated"
         updated = msgspec.structs.replace(
             group, name=event.name or group.name, path=event.path or group.path, synced_at_ms=event.time_ms
@@ -124,10 +130,12 @@ class SyncGroup:
         await self.groups.save_membership(Membership(group_id, event.user_id, event.joined, event.time_ms))
         if stored is not None and stored.active == event.joined:
             return "unchanged"
+        # region: openfga
         if event.joined or stored is not None:  # leaving a group one was never in changes no tuple
             await uow.outbox.record(
                 [RelationChange.member("write" if event.joined else "delete", group_id, event.user_id)]
             )
+        # endregion
         return "created" if stored is None else "updated"
 
 

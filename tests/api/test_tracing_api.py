@@ -1,8 +1,8 @@
 """Traces (app/tracing.py), with the SDK's in-memory exporter and with the real OTLP/HTTP exporter.
 
 - Span structure: one server span per request named after its route template, continuing the
-  caller's ``traceparent``; the database statements (PostgreSQL), OpenFGA calls (with
-  ``traceparent`` sent on) and outbox batches under it or their own span; log lines carry the ids.
+  caller's ``traceparent``; the database statements (PostgreSQL) and the integrations' calls
+  under it or their own span; log lines carry the ids.
 - The real exporter: spans leave as OTLP/HTTP protobuf to a small receiver on 127.0.0.1, which
   decodes ``ExportTraceServiceRequest`` (opentelemetry-proto) and finds the same names, attributes
   and parentage.
@@ -169,6 +169,7 @@ async def test_no_trace_ids_in_the_logs_when_tracing_is_off(client, capsys):
     assert "trace_id" not in capsys.readouterr().out
 
 
+# region: openfga
 @pytest.fixture
 def fga() -> AsyncIterator[FakeOpenFGA]:
     with FakeOpenFGA() as server:
@@ -209,6 +210,9 @@ async def test_an_outbox_batch_is_a_span_around_its_delivery(engine, make_contai
     assert (batch.attributes or {})["outbox.batch_size"] >= 1
     (write,) = [r for r in fga.requests if r.path.endswith("/write")][:1]
     assert write.headers["traceparent"].split("-")[1] == hex_ids(batch)[0]
+
+
+# endregion
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
-"""Who may change what, over gRPC, with each authorizer: the built-in one (from the rows) and OpenFGA
-(the stand-in server, tests/support/fake_openfga.py). The cases of tests/api/test_posts_api.py and
-tests/api/test_openfga_api.py; the answers must not depend on the delivery mechanism."""
+"""Who may change what, over gRPC, with each authorizer the service has: the built-in one (from the
+rows) and each other one (against its stand-in server). The cases of the HTTP API's permission
+tests; the answers must not depend on the delivery mechanism."""
 
 from __future__ import annotations
 
@@ -19,21 +19,35 @@ Code = grpc.StatusCode
 ADMIN = ("admin",)
 
 
+AUTHORIZERS = [
+    "builtin",
+    # region: openfga
+    "openfga",
+    # endregion
+]
+
+
+# region: openfga
 @pytest.fixture
 def fga() -> Iterator[FakeOpenFGA]:
     with FakeOpenFGA() as server:
         yield server
 
 
-@pytest.fixture(params=["builtin", "openfga"])
-async def authorized(request, serve, fga) -> AsyncIterator[tuple[GrpcClient, FakeOpenFGA | None]]:
+# endregion
+@pytest.fixture(params=AUTHORIZERS)
+async def authorized(request, serve) -> AsyncIterator[tuple[GrpcClient, Any]]:
+    """A gRPC client of a server with each authorizer, and the authorizer's stand-in server (None: built in)."""
     if request.param == "builtin":
         async with serve() as rpc:
             yield rpc, None
         return
-    settings = openfga_env(fga, OPENFGA_TIMEOUT_MS="300", OUTBOX_POLL_SECONDS="0.2", OUTBOX_LEASE_SECONDS="5")
-    async with serve(**settings) as rpc:
-        yield rpc, fga
+    # region: openfga
+    with FakeOpenFGA() as fga:
+        settings = openfga_env(fga, OPENFGA_TIMEOUT_MS="300", OUTBOX_POLL_SECONDS="0.2", OUTBOX_LEASE_SECONDS="5")
+        async with serve(**settings) as rpc:
+            yield rpc, fga
+    # endregion
 
 
 async def create_post(rpc: GrpcClient, user: str = "alice") -> posts_pb2.Post:
@@ -70,14 +84,14 @@ async def test_the_owner_may_update_and_delete(authorized):
     await fails(rpc.posts.GetPost(posts_pb2.GetPostRequest(post_id=post.id), metadata=rpc.auth()), Code.NOT_FOUND)
 
 
-async def test_an_admin_may_update_and_delete_without_asking_openfga(authorized):
-    rpc, fga = authorized
+async def test_an_admin_may_update_and_delete_without_asking_the_authorizer(authorized):
+    rpc, stand_in = authorized
     post = await create_post(rpc)
-    checks_before = fga.check_count if fga else 0
+    checks_before = stand_in.check_count if stand_in else 0
     assert (await update_post(rpc, post.id, "root", ADMIN)).post.content == "by root"
     await delete_post(rpc, post.id, "root", ADMIN)
-    if fga:
-        assert fga.check_count == checks_before
+    if stand_in:
+        assert stand_in.check_count == checks_before
 
 
 async def test_comments_follow_the_same_rule(authorized):
@@ -104,6 +118,7 @@ async def test_comments_follow_the_same_rule(authorized):
     await delete("root", ADMIN)
 
 
+# region: openfga
 async def test_an_editor_granted_in_openfga_may_update_but_not_delete(serve, fga, keys):
     async with serve(**openfga_env(fga, OPENFGA_TIMEOUT_MS="300")) as rpc:
         post = await create_post(rpc)
@@ -121,3 +136,6 @@ async def test_openfga_down_is_unavailable_and_changes_nothing(serve, fga):
         assert failure.retry_seconds() == 5
         await fails(delete_post(rpc, post.id, "alice"), Code.UNAVAILABLE)
         assert (await stored_post(rpc, post.id)).content == "hello"
+
+
+# endregion

@@ -106,6 +106,7 @@ def test_startup_consul_overrides_environment_and_dotenv(consul: FakeConsul, tmp
     assert loaded.sources["CONSUL_URL"] == "env"
 
 
+# region: openfga
 def test_values_only_in_consul_complete_the_settings_before_they_are_checked(
     consul: FakeConsul, tmp_path: Path
 ) -> None:
@@ -119,6 +120,9 @@ def test_values_only_in_consul_complete_the_settings_before_they_are_checked(
     loaded = load_startup_settings(environ, tmp_path / "no.env")
     assert loaded.settings.openfga_store_id == STORE_ID
     assert loaded.sources["OPENFGA_MODEL_ID"] == "consul"
+
+
+# endregion
 
 
 def test_consul_required_and_down_stops_startup_with_a_clear_error(
@@ -282,6 +286,7 @@ async def test_follow_deleting_a_key_falls_back_to_the_environment(consul: FakeC
         await source.aclose()
 
 
+# region: openfga
 def test_relay_timing_is_a_live_setting(tmp_path: Path) -> None:
     from adapters.authz.relay import OutboxRelay
     from app.container import build_container
@@ -301,6 +306,9 @@ def test_relay_timing_is_a_live_setting(tmp_path: Path) -> None:
     change = store.replace(decode([("env", env), ("consul", {"OUTBOX_POLL_SECONDS": "0.5", "OUTBOX_BATCH_SIZE": "7"})]))
     assert {"OUTBOX_POLL_SECONDS", "OUTBOX_BATCH_SIZE"} <= set(change.applied)
     assert (relay._settings.poll_seconds, relay._settings.batch_size) == (0.5, 7)
+
+
+# endregion
 
 
 def test_webhook_secret_is_a_live_setting(tmp_path: Path) -> None:
@@ -326,6 +334,7 @@ def test_webhook_secret_is_a_live_setting(tmp_path: Path) -> None:
     assert events.read(body, signature) is None  # accepted, and ignored: not a USER event
 
 
+# region: openfga
 async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> None:
     """bootstrap.sh publishes a new model's id to Consul: checks use it from then on, no restart."""
     now = datetime(2026, 3, 1, tzinfo=UTC)
@@ -363,3 +372,6 @@ async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> N
             assert checks[-1].json()["authorization_model_id"] == new_model
         finally:
             await fga.close()
+
+
+# endregion

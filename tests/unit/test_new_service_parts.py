@@ -5,6 +5,7 @@ tests/integration/test_new_service.py."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -15,7 +16,16 @@ import pytest
 from scaffold import new_service
 from scaffold.errors import Refused
 from scaffold.names import ServiceNames
-from scaffold.service import INTEGRATIONS, READY, TEMPLATE, integration_of, left_out, rename, strip_regions
+from scaffold.service import (
+    INTEGRATIONS,
+    READY,
+    TEMPLATE,
+    integrations_of,
+    left_out,
+    rename,
+    strip_only_objects,
+    strip_regions,
+)
 from tests.support.servers import REPO_ROOT
 
 LOCAL = ("app", "domain", "adapters", "tests", "benchmarks", "scaffold", "piccolo_conf", "piccolo_migrations")
@@ -68,6 +78,12 @@ def test_regions_go_with_their_integration_and_their_markers_always():
     assert strip_regions("<!-- region: grpc -->\nx\n<!-- endregion -->\ny\n", frozenset({"grpc"}), path="x.md") == "y\n"
 
 
+def test_a_json_object_marked_only_goes_with_its_integration():
+    panels = '{"panels": [{"id": 1}, {"id": 2, "only": "openfga"}]}'
+    assert json.loads(strip_only_objects(panels, frozenset({"openfga"}))) == {"panels": [{"id": 1}]}
+    assert json.loads(strip_only_objects(panels, frozenset({"grpc"}))) == {"panels": [{"id": 1}, {"id": 2}]}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -82,10 +98,12 @@ def test_a_broken_region_is_refused(text, message):
 
 
 def test_a_file_no_rule_names_is_core():
-    assert integration_of("app/http/controllers/tags.py") is None
-    assert integration_of("deploy/otel/collector.yaml") is None
-    assert integration_of("app/grpc/gen/blog/v1/posts_pb2.py") == "grpc"
-    assert integration_of("scaffold/new_service.py") == TEMPLATE
+    assert integrations_of("app/http/controllers/tags.py") == set()
+    assert integrations_of("deploy/otel/collector.yaml") == set()
+    assert integrations_of("app/grpc/gen/blog/v1/posts_pb2.py") == {"grpc"}
+    assert integrations_of("scaffold/new_service.py") == {TEMPLATE}
+    # A file may belong to several: it goes when any of them does.
+    assert integrations_of("tests/integration/test_permission_parity.py") == {"webhook", "openfga"}
 
 
 def tracked() -> dict[str, str]:
@@ -109,7 +127,7 @@ def test_what_stays_imports_nothing_that_went(without):
     an integration's module but is not one of its files (a rule or a region) fails here."""
     removed = left_out(without.split(","), ready=INTEGRATIONS)
     files = tracked()
-    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if integration_of(p) not in removed}
+    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not integrations_of(p) & removed}
     every = {module_of(p) for p in files if p.endswith(".py")}
     modules = {module_of(p) for p in kept if p.endswith(".py")}
     kept_names = modules | {m.rsplit(".", i)[0] for m in modules for i in range(1, m.count(".") + 1)}
@@ -174,7 +192,7 @@ def test_what_stays_in_the_docs_links_only_to_files_that_stay(without):
     kept Markdown file's links and backquoted paths name kept files, once the regions are gone."""
     removed = left_out([without])
     files = tracked()
-    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if integration_of(p) not in removed}
+    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not integrations_of(p) & removed}
     broken = []
     for path, text in kept.items():
         if not path.endswith(".md"):

@@ -33,7 +33,9 @@ async def test_create_post_trims_content_registers_writer_and_records_owner_tupl
     assert post.owner_id == ALICE.id
     assert fakes.db["posts"][post.id] == post
     assert fakes.db["users"][ALICE.id].username == "alice"
+    # region: openfga
     assert fakes.db.outbox == [RelationChange("write", f"user:{ALICE.id}", "owner", f"post:{post.id}")]
+    # endregion
 
 
 @pytest.mark.parametrize("content", ["", "   ", "\n\t", "x" * (CONTENT_MAX_LENGTH + 1)])
@@ -102,7 +104,9 @@ async def test_a_stale_expected_version_refuses_a_delete_and_deletes_nothing(fak
     post = await fakes[CreatePost](ALICE, "v1")
     comment = await fakes[CreateComment](BOB, post.id, "c1")
     await fakes[UpdatePost](ALICE, post.id, "v2")
+    # region: openfga
     fakes.db.outbox.clear()
+    # endregion
 
     with pytest.raises(PreconditionFailed):
         await fakes[DeletePost](ALICE, post.id, expected_versions={1})
@@ -110,7 +114,9 @@ async def test_a_stale_expected_version_refuses_a_delete_and_deletes_nothing(fak
         await fakes[DeleteComment](BOB, comment.id, expected_versions={2})
     assert post.id in fakes.db["posts"]
     assert comment.id in fakes.db["comments"]
+    # region: openfga
     assert fakes.db.outbox == []
+    # endregion
 
     await fakes[DeleteComment](BOB, comment.id, expected_versions={1})
     await fakes[DeletePost](ALICE, post.id, expected_versions={1, 2})
@@ -138,18 +144,22 @@ async def test_deleting_a_post_takes_its_comments_its_shares_and_their_tuples(fa
     post = await fakes[CreatePost](ALICE, "post")
     comment = await fakes[CreateComment](BOB, post.id, "nice")
     await fakes[ShareWithUser](ALICE, post.id, BOB.id)
+    # region: openfga
     fakes.db.outbox.clear()
+    # endregion
 
     await fakes[DeletePost](ALICE, post.id)
 
     assert fakes.db["comments"] == {}
     assert fakes.db["post_editor"] == {}
+    # region: openfga
     assert set(fakes.db.outbox) == {
         RelationChange("delete", f"user:{ALICE.id}", "owner", f"post:{post.id}"),
         RelationChange("delete", f"user:{BOB.id}", "editor", f"post:{post.id}"),
         RelationChange("delete", f"user:{BOB.id}", "owner", f"comment:{comment.id}"),
         RelationChange("delete", f"post:{post.id}", "post", f"comment:{comment.id}"),
     }
+    # endregion
 
 
 async def test_comment_on_unknown_post_is_not_found_and_writes_nothing(fakes):
@@ -179,15 +189,19 @@ async def test_the_post_owner_may_delete_any_comment_on_it_but_not_edit_it(fakes
     comment = await fakes[CreateComment](BOB, post.id, "spam")
     with pytest.raises(Forbidden):
         await fakes[UpdateComment](ALICE, comment.id, "edited by alice")
+    # region: openfga
     fakes.db.outbox.clear()
+    # endregion
 
     await fakes[DeleteComment](ALICE, comment.id)
 
     assert fakes.db["comments"] == {}
+    # region: openfga
     assert set(fakes.db.outbox) == {
         RelationChange("delete", f"user:{BOB.id}", "owner", f"comment:{comment.id}"),
         RelationChange("delete", f"post:{post.id}", "post", f"comment:{comment.id}"),
     }
+    # endregion
 
 
 async def test_a_failure_after_writes_leaves_nothing_behind(fakes):
@@ -195,7 +209,9 @@ async def test_a_failure_after_writes_leaves_nothing_behind(fakes):
     with pytest.raises(RuntimeError):
         await fakes[CreatePost](ALICE, "lost")
     assert fakes.db["posts"] == {}
+    # region: openfga
     assert fakes.db.outbox == []
+    # endregion
 
 
 async def test_each_call_opens_its_own_unit_of_work(fakes):
@@ -240,7 +256,7 @@ async def test_comment_listing_by_post(fakes):
 
 @pytest.mark.parametrize("remote", [True, False], ids=["remote: before the transaction", "local: inside it"])
 async def test_when_the_authorizer_is_asked(fakes, remote):
-    """OpenFGA is a network call: waiting for it must not hold a row lock and a pooled connection.
+    """A remote authorizer is a network call: waiting for it must not hold a row lock and a pooled connection.
     The built-in rule decides from the row, so it is asked inside the transaction, from the locked
     row, which saves a read."""
     asked_while_writing: list[bool] = []

@@ -101,7 +101,7 @@ _DESCRIPTIONS = {
     413: "Body larger than 1 MiB",
     415: "The body is not declared JSON: send Content-Type: application/json",
     422: "The Idempotency-Key was first used for another request (another body or route); nothing was created",
-    503: "Maintenance mode, the worker at capacity, or a dependency (database, OpenFGA) unavailable; see Retry-After",
+    503: "Maintenance mode, the worker at capacity, or a dependency (the database, say) unavailable; see Retry-After",
 }
 
 

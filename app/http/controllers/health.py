@@ -38,7 +38,7 @@ class HealthController(Controller):
     async def ready(
         self, request: Request[Any, Any, Any], readiness: NamedDependency[Readiness]
     ) -> Response[dict[str, Any]]:
-        """200 when the database answers within 2 s (with OpenFGA on, the outbox backlog too), else 503.
+        """200 when the database answers within 2 s (and what each reporter adds: app/readiness.py), else 503.
         No token; HEAD works too."""
         report = await readiness.check()
         if report.ok:
