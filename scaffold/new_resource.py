@@ -8,9 +8,9 @@ NAME is the plural (``tags``, ``todo_lists``); FIELDs follow scaffold/fields.py 
    one line and exit status 2, and nothing is written.
 2. Stages: copies the tracked tree to a temporary directory and works there alone. Copier renders the
    templates (templates/resource/); the bindings and the route go in at their anchors (edits.py);
-   ruff sorts the imports and formats what was written; the app must import. Where permissions live
-   in OpenFGA (adapters/authz/model.fga exists), the resource's type and its assertions go into the
-   model (authz_model.py) and its owners into the backfill's list (adapters/db/outbox.py).
+   ruff sorts the imports and formats what was written; the app must import. Where the service has a
+   permission model (adapters/authz/model.fga), the resource's type and its assertions go into it
+   (authz_model.py) and its owners into the backfill's list (add_permissions).
 3. Completes, still in the copy: Piccolo's own migration generator writes the migration
    (``piccolo migrations new blog --auto``), and ``tests.support.sql_snapshot`` the SQL snapshot.
 4. Moves into place what was written and edited. The repository is not touched before this step.
@@ -40,11 +40,13 @@ from scaffold.resource import template_data
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "resource"
 CONTAINER, ROUTES, DOCS = "app/container.py", "app/routes.py", "app/http/docs.py"
-OUTBOX = "adapters/db/outbox.py"
 BINDINGS_ANCHOR = "`just new-resource` binds a new resource's repository and reader above this line."
 ROUTES_ANCHOR = "`just new-resource` adds a new resource's controller above this line."
 TAGS_ANCHOR = "`just new-resource` adds a new resource's tag above this line."
+# region: openfga
+OUTBOX = "adapters/db/outbox.py"
 BACKFILL_ANCHOR = "`just new-resource` adds a new resource's owners above this line."
+# endregion
 # What the new resource is built on: uncommitted changes there would leak into its migration or
 # snapshot, or be overwritten.
 MUST_BE_CLEAN = (CONTAINER, ROUTES, DOCS, "adapters/db", "adapters/authz", "piccolo_migrations", "tests/snapshots/sql")
@@ -74,7 +76,10 @@ def check(root: Path, names: Names, fields_specs: Sequence[str]) -> dict[str, ob
     for path in files_of(names):
         if (root / path).exists() or (root / path.removesuffix(".py")).is_dir():
             raise Refused(f"{path} exists: the resource {names.plural!r} is there already, or its name is taken")
-    data = template_data(names, fields, existing) | {"openfga": authz_model.enabled(root)}
+    data = template_data(names, fields, existing) | {"openfga": False}
+    # region: openfga
+    data["openfga"] = authz_model.enabled(root)  # the type, its assertions and the owner tuples (docs/permissions.md)
+    # endregion
     dirty = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *MUST_BE_CLEAN)
     if dirty:
         first = dirty.splitlines()[0][3:]
@@ -128,7 +133,11 @@ def stage(root: Path, staging: Path, names: Names, data: dict[str, object]) -> l
         path=DOCS,
     )
     (staging / DOCS).write_text(docs)
-    permissions = add_permissions(staging, names) if data["openfga"] else []
+    permissions: list[str] = []
+    # region: openfga
+    if data["openfga"]:
+        permissions = add_permissions(staging, names)
+    # endregion
 
     python_files = [p for p in [*files_of(names), CONTAINER, ROUTES, DOCS, *permissions] if p.endswith(".py")]
     # The templates import what any resource may need; ruff drops what this one does not, and sorts.
@@ -152,6 +161,7 @@ def stage(root: Path, staging: Path, names: Names, data: dict[str, object]) -> l
     return [*files_of(names), *migrations, CONTAINER, ROUTES, DOCS, *permissions]
 
 
+# region: openfga
 def add_permissions(staging: Path, names: Names) -> list[str]:
     """The resource's OpenFGA type and its assertions, and its owners in the backfill's list; the
     paths edited. Only where the model file exists (``authz_model.enabled``)."""
@@ -164,6 +174,9 @@ def add_permissions(staging: Path, names: Names) -> list[str]:
     row = (names.table, "'user:' || CAST(owner_id AS TEXT)", "owner", f"'{kind}:' || CAST(id AS TEXT)", "TRUE")
     (staging / OUTBOX).write_text(insert_above(backfill, BACKFILL_ANCHOR, [f"{kind!r}: {row!r},"], path=OUTBOX))
     return [authz_model.MODEL, authz_model.MODEL_TESTS, OUTBOX]
+
+
+# endregion
 
 
 def move_into_place(staging: Path, root: Path, paths: Sequence[str]) -> None:

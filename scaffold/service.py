@@ -83,6 +83,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("docs/consul.md", "consul"),
     ("adapters/authz/openfga.py", "openfga"),
     ("adapters/authz/relay.py", "openfga"),
+    ("scaffold/authz_model.py", "openfga"),
     ("adapters/authz/model.fga", "openfga"),
     ("adapters/authz/model.fga.yaml", "openfga"),
     ("adapters/db/outbox.py", "openfga"),

@@ -194,6 +194,8 @@ def test_the_command_refuses_in_one_line_and_writes_nothing(capsys, tmp_path, ar
     assert sorted(tmp_path.rglob("*")) == before
 
 
+# region: openfga
+# The permission model's edits (scaffold/authz_model.py), where the service has one.
 MODEL = """model
   schema 1.1
 
@@ -343,3 +345,6 @@ def test_a_kind_the_backfill_has_already_is_refused(tmp_path):
     _permission_files(tmp_path)
     with pytest.raises(Refused, match=r"adapters/db/outbox\.py: the backfill has a kind 'comment_post' already"):
         new_resource.add_permissions(tmp_path, Names.of("comment_posts"))
+
+
+# endregion
