@@ -76,9 +76,11 @@ def check(root: Path, names: Names, fields_specs: Sequence[str]) -> dict[str, ob
     for path in files_of(names):
         if (root / path).exists() or (root / path.removesuffix(".py")).is_dir():
             raise Refused(f"{path} exists: the resource {names.plural!r} is there already, or its name is taken")
-    data = template_data(names, fields, existing) | {"openfga": False}
+    data = template_data(names, fields, existing) | {"owner_tuples": False}
     # region: openfga
-    data["openfga"] = authz_model.enabled(root)  # the type, its assertions and the owner tuples (docs/permissions.md)
+    data["owner_tuples"] = authz_model.enabled(
+        root
+    )  # the type, its assertions and the owner tuples (docs/permissions.md)
     # endregion
     dirty = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *MUST_BE_CLEAN)
     if dirty:
@@ -135,7 +137,7 @@ def stage(root: Path, staging: Path, names: Names, data: dict[str, object]) -> l
     (staging / DOCS).write_text(docs)
     permissions: list[str] = []
     # region: openfga
-    if data["openfga"]:
+    if data["owner_tuples"]:
         permissions = add_permissions(staging, names)
     # endregion
 

@@ -1,7 +1,7 @@
 """`just new-resource` end to end, in a throwaway copy of this working tree: two resources, the second
 with every field type and flag and references both to the first and to posts, then the lint steps a
 new resource can break and the new resources' own tests (with the migration and the SQL snapshot
-checked on both engines, and the OpenFGA model, its new types included, by the real engine and by
+checked on both engines, and the permission model, its new types included, by the real engine and by
 the stand-in server). A refusal met while staging leaves the copy as it was.
 
 The copy reuses this virtualenv's interpreter and mypy's cache; nothing is installed."""
