@@ -44,12 +44,13 @@ INTEGRATIONS = {
     "grpc": "the gRPC server, its protos and generated code",
 }
 # What can be left out today; the others are marked in part (docs/new-service.md: what is left).
-READY = frozenset({"consul", "grpc", "webhook"})
+READY = frozenset({"blog", "consul", "grpc", "webhook"})
 # Leaving out the first leaves out the second: gRPC serves only the example domain's package.
 IMPLIES = {"blog": {"grpc"}}
 TEMPLATE = "template"  # what only this repository needs: never in a generated service
 
-# (glob, integration): ``*`` stays within a directory, ``**`` crosses them. First match wins.
+# (glob, integration): ``*`` stays within a directory, ``**`` crosses them. First match wins. A file
+# that needs two integrations names both ("webhook blog"): it goes when either does.
 RULES: tuple[tuple[str, str], ...] = (
     ("copier.yml", TEMPLATE),
     ("scaffold/service.py", TEMPLATE),
@@ -67,9 +68,9 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/unit/test_user_sync.py", "webhook"),
     # Group membership reaches the service only through the webhook, and these drive it to test sharing:
     # a service without the webhook still shares with users and groups, untested through Keycloak's events.
-    ("tests/api/test_sharing_api.py", "webhook"),
-    ("tests/integration/test_permission_parity.py", "webhook"),
-    ("tests/unit/test_sharing.py", "webhook"),
+    ("tests/api/test_sharing_api.py", "webhook blog"),
+    ("tests/integration/test_permission_parity.py", "webhook blog"),
+    ("tests/unit/test_sharing.py", "webhook blog"),
     ("adapters/config/**", "consul"),
     ("tests/support/fake_consul.py", "consul"),
     ("tests/api/test_consul_reload_api.py", "consul"),
@@ -85,6 +86,35 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/support/grpc_client.py", "grpc"),
     ("benchmarks/grpc_load.py", "grpc"),
     ("docs/grpc.md", "grpc"),
+    # The example domain: posts, comments and their sharing with users and groups (groups serve only
+    # sharing: without blog, the webhook accepts group events and ignores them).
+    ("domain/posts.py", "blog"),
+    ("domain/comments.py", "blog"),
+    ("domain/sharing.py", "blog"),
+    ("domain/use_cases/posts.py", "blog"),
+    ("domain/use_cases/comments.py", "blog"),
+    ("domain/use_cases/sharing.py", "blog"),
+    ("adapters/db/posts.py", "blog"),
+    ("adapters/db/comments.py", "blog"),
+    ("adapters/db/sharing.py", "blog"),
+    ("adapters/db/row_counts.py", "blog"),  # only posts and comments are counted by triggers
+    ("adapters/authz/builtin.py", "blog"),
+    ("app/http/controllers/posts.py", "blog"),
+    ("app/http/controllers/comments.py", "blog"),
+    ("app/http/controllers/sharing.py", "blog"),
+    ("piccolo_migrations/blog_2026_11_22t03_09_27_130736.py", "blog"),  # listing indexes
+    ("piccolo_migrations/blog_2026_11_22t07_20_00_000000.py", "blog"),  # row counts
+    ("piccolo_migrations/blog_2026_12_06t23_11_15_121505.py", "blog"),  # sharing
+    ("piccolo_migrations/blog_2026_12_06t23_11_16_000000.py", "blog"),  # sharing indexes
+    ("tests/api/test_posts_api.py", "blog"),
+    ("tests/api/test_comments_api.py", "blog"),
+    ("tests/examples/posts.py", "blog"),
+    ("tests/examples/comments.py", "blog"),
+    ("tests/unit/test_posts_and_comments.py", "blog"),
+    ("tests/integration/test_row_counts.py", "blog"),
+    ("tests/snapshots/sql/posts.sql", "blog"),
+    ("tests/snapshots/sql/comments.sql", "blog"),
+    ("tests/snapshots/sql/sharing.sql", "blog"),
 )
 
 _MARKER = re.compile(r"^\s*@?(?:#|//|--|<!--)\s*(region:\s*(?P<name>[a-z]+)|endregion)\b.*$")
@@ -104,8 +134,14 @@ _RULES = tuple((_pattern(glob), integration) for glob, integration in RULES)
 
 
 def integration_of(path: str) -> str | None:
-    """The integration a whole file belongs to, None for core (kept in every service)."""
+    """The integration a whole file belongs to ("webhook blog": both), None for core (kept in every service)."""
     return next((integration for pattern, integration in _RULES if pattern.fullmatch(path)), None)
+
+
+def goes(path: str, removed: frozenset[str]) -> bool:
+    """Whether a service without ``removed`` leaves the whole file out: it belongs to one of them."""
+    integration = integration_of(path)
+    return integration is not None and not removed.isdisjoint(integration.split())
 
 
 def left_out(without: Iterable[str], *, ready: Iterable[str] = READY) -> frozenset[str]:
@@ -182,7 +218,7 @@ def transform(root: Path, names: ServiceNames, removed: frozenset[str]) -> list[
     """Steps 1 and 2 on the files under ``root``; the Python files it changed."""
     changed: list[str] = []
     for path in files_under(root):
-        if integration_of(path) in removed:
+        if goes(path, removed):
             (root / path).unlink()
             continue
         text = _text(root / path)

@@ -15,9 +15,10 @@ from adapters.auth.keys import KeySource
 from app.container import build_container
 from app.main import create_app
 from domain.model import CONTENT_MAX_LENGTH
-from tests.api.test_posts_api import assert_problem, create
+from tests.api.test_posts_api import create
 from tests.conftest import settings_for
 from tests.support.keycloak_events import admin_event, encode, sign
+from tests.support.problems import assert_problem
 from tests.support.tokens import TestKeys
 
 # region: webhook

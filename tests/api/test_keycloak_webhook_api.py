@@ -14,8 +14,8 @@ from lagom import Container
 from litestar.testing import AsyncTestClient
 
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
 from tests.support.keycloak_events import SECRET, admin_event, encode, sign
+from tests.support.problems import assert_problem
 
 URL = "/v1/authentication/webhook/events-synchronization"
 KC_ID = uuid.UUID("3e1f5a7c-9b2d-4f6e-8a0c-1d3b5f7a9c2e")

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from app.main import create_app
 from app.maintenance import EXEMPT_PATHS
-from tests.api.test_posts_api import assert_problem
+from tests.support.problems import assert_problem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # region: webhook

@@ -19,10 +19,10 @@ from app.main import create_app
 from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.settings import Settings, with_layer
-from tests.api.test_posts_api import assert_problem
 from tests.integration.test_deploy_files import dashboard_metric_names
 from tests.support.fake_openfga import FakeOpenFGA
 from tests.support.openfga import openfga_env
+from tests.support.problems import assert_problem
 
 
 def json_lines(captured: str) -> list[dict[str, Any]]:

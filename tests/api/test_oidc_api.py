@@ -28,9 +28,9 @@ from litestar.testing import AsyncTestClient
 from adapters.auth.oidc import OidcStartupError
 from app.container import build_container
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
 from tests.conftest import settings_for
 from tests.support.oidc_issuer import OidcIssuer
+from tests.support.problems import assert_problem
 
 
 @asynccontextmanager

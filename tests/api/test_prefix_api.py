@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture

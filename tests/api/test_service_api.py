@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.listing import MAX_OFFSET
-from tests.api.test_posts_api import assert_problem
+from tests.support.problems import assert_problem
 
 
 async def test_health_needs_no_token(client):

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.api.test_posts_api import assert_problem
+from tests.support.problems import assert_problem
 
 
 async def test_me_creates_the_user_from_the_token(client, keys):

@@ -19,9 +19,9 @@ import asyncpg
 import httpx
 
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
 from tests.support.asgi_client import concurrent_client
 from tests.support.pg_cluster import PgCluster
+from tests.support.problems import assert_problem
 from tests.support.reliability import STATS
 from tests.support.tokens import TestKeys
 

@@ -21,13 +21,13 @@ import httpx
 import pytest
 
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
 from tests.reliability.test_database_faults import NO_HANG_SECONDS, assert_unavailable
 from tests.support.asgi_client import concurrent_client
 from tests.support.fake_openfga import FakeOpenFGA
 from tests.support.keycloak_events import SECRET, admin_event, encode, sign
 from tests.support.openfga import openfga_env
 from tests.support.pg_cluster import PgCluster
+from tests.support.problems import assert_problem
 from tests.support.reliability import STATS
 from tests.support.tokens import TEST_ISSUER, TestKeys
 

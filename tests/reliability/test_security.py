@@ -15,7 +15,8 @@ from app.http.hardening import MAX_JSON_DEPTH
 from app.main import create_app
 from domain.errors import DependencyUnavailable
 from domain.posts import PostReader, PostRepository
-from tests.api.test_posts_api import assert_problem, create
+from tests.api.test_posts_api import create
+from tests.support.problems import assert_problem
 from tests.support.tokens import TestKeys
 
 MIB = 1024 * 1024

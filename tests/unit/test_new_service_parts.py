@@ -15,7 +15,7 @@ import pytest
 from scaffold import new_service
 from scaffold.errors import Refused
 from scaffold.names import ServiceNames
-from scaffold.service import INTEGRATIONS, READY, TEMPLATE, integration_of, left_out, rename, strip_regions
+from scaffold.service import INTEGRATIONS, READY, TEMPLATE, goes, integration_of, left_out, rename, strip_regions
 from tests.support.servers import REPO_ROOT
 
 LOCAL = ("app", "domain", "adapters", "tests", "benchmarks", "scaffold", "piccolo_conf", "piccolo_migrations")
@@ -88,6 +88,14 @@ def test_a_file_no_rule_names_is_core():
     assert integration_of("scaffold/new_service.py") == TEMPLATE
 
 
+def test_a_file_that_needs_two_integrations_goes_with_either():
+    both = "tests/api/test_sharing_api.py"
+    assert goes(both, frozenset({"webhook"}))
+    assert goes(both, frozenset({"blog"}))
+    assert not goes(both, frozenset({"consul"}))
+    assert not goes("app/http/controllers/users.py", frozenset(INTEGRATIONS))
+
+
 def tracked() -> dict[str, str]:
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     texts = {}
@@ -109,7 +117,7 @@ def test_what_stays_imports_nothing_that_went(without):
     an integration's module but is not one of its files (a rule or a region) fails here."""
     removed = left_out(without.split(","), ready=INTEGRATIONS)
     files = tracked()
-    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if integration_of(p) not in removed}
+    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not goes(p, removed)}
     every = {module_of(p) for p in files if p.endswith(".py")}
     modules = {module_of(p) for p in kept if p.endswith(".py")}
     kept_names = modules | {m.rsplit(".", i)[0] for m in modules for i in range(1, m.count(".") + 1)}
@@ -174,7 +182,7 @@ def test_what_stays_in_the_docs_links_only_to_files_that_stay(without):
     kept Markdown file's links and backquoted paths name kept files, once the regions are gone."""
     removed = left_out([without])
     files = tracked()
-    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if integration_of(p) not in removed}
+    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not goes(p, removed)}
     broken = []
     for path, text in kept.items():
         if not path.endswith(".md"):
