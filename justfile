@@ -130,9 +130,11 @@ relay:
 backfill-permissions:
     python -m app.cli backfill-permissions
 
+# region: blog
 # reset the unfiltered listings' row counts from the tables (PostgreSQL; after a restore or a load with triggers off)
 recount:
     python -m app.cli recount
+# endregion
 
 # print the OpenFGA authorization model as JSON, for uploading (fga model write / the API)
 fga-model:

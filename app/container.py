@@ -63,13 +63,17 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         ),
         # Stateless: their statements join the unit of work open in the caller's task, if any.
         UserRepository: Singleton(PiccoloUserRepository),
+        # region: blog
         PostRepository: Singleton(PiccoloPostRepository),
         PostReader: Singleton(PiccoloPostReader),
         CommentRepository: Singleton(PiccoloCommentRepository),
         CommentReader: Singleton(PiccoloCommentReader),
+        # endregion
         ServiceContextRepository: Singleton(PiccoloServiceContextRepository),
+        # region: blog
         SharingRepository: Singleton(PiccoloSharingRepository),
         GroupRepository: Singleton(PiccoloGroupRepository),
+        # endregion
         IdempotencyKeys: Singleton(PiccoloIdempotencyKeys),
         # `just new-resource` binds a new resource's repository and reader above this line.
         # The caller: verified tokens are cached (bounded, never past exp, emptied on a new key set).
@@ -93,7 +97,9 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
 
         bindings |= {
             OpenFga: Singleton(lambda c: factories.openfga(c[SettingsStore])),
+            # region: blog
             Authorizer: Singleton(lambda c: OpenFgaAuthorizer(c[OpenFga])),
+            # endregion
             OutboxRelay: Singleton(lambda c: factories.relay(c[SettingsStore], c[Engine], c[OpenFga], c[Clock])),
             # A commit that recorded outbox entries wakes the relay.
             UnitOfWorkFactory: Singleton(
@@ -104,9 +110,11 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         }
     else:  # permissions from our rows (owners, shares, memberships): nothing to relay, the outbox discards
         bindings |= {
+            # region: blog
             Authorizer: Singleton(
                 lambda c: BuiltinAuthorizer(PiccoloPostRepository(c[Engine]), PiccoloSharingRepository(c[Engine]))
             ),
+            # endregion
             UnitOfWorkFactory: Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])),
         }
     bindings |= overrides or {}  # lagom refuses to bind a type twice: replacements go in before

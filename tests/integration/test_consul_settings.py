@@ -326,6 +326,7 @@ def test_webhook_secret_is_a_live_setting(tmp_path: Path) -> None:
     assert events.read(body, signature) is None  # accepted, and ignored: not a USER event
 
 
+# region: blog
 async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> None:
     """bootstrap.sh publishes a new model's id to Consul: checks use it from then on, no restart."""
     now = datetime(2026, 3, 1, tzinfo=UTC)
@@ -363,3 +364,6 @@ async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> N
             assert checks[-1].json()["authorization_model_id"] == new_model
         finally:
             await fga.close()
+
+
+# endregion
