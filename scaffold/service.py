@@ -135,6 +135,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/integration/test_statements.py", "blog"),
     ("tests/integration/test_sql_snapshot.py", "blog"),
     ("tests/integration/test_served.py", "blog"),
+    ("docs/performance.md", "blog"),  # the benchmark and its figures
     ("tests/integration/test_openapi_client.py", "blog"),
     ("tests/api/test_admission_api.py", "blog"),
     ("tests/api/test_prefix_api.py", "blog"),
