@@ -73,14 +73,14 @@ async def test_a_missing_or_bad_request_id_is_replaced(observed, sent):
 async def test_one_access_line_per_request_with_the_route_template(observed, keys, capsys):
     client, _ = observed
     capsys.readouterr()
-    response = await client.get("/v1/posts/not-a-uuid", headers={**keys.headers(), "X-Request-ID": "one"})
+    response = await client.get("/v1/users/not-a-uuid", headers={**keys.headers(), "X-Request-ID": "one"})
     assert response.status_code == 400
     await client.get("/no/such/route", headers={"X-Request-ID": "two"})
     out = capsys.readouterr().out
 
     (line,) = access_lines(out, "one")
     assert line["method"] == "GET"
-    assert line["path"] == "/v1/posts/{post_id}", "the template, never the raw path"
+    assert line["path"] == "/v1/users/{user_id}", "the template, never the raw path"
     assert line["status"] == 400
     assert line["duration_ms"] >= 0
     assert line["logger"] == "app.access"
@@ -138,7 +138,9 @@ async def test_log_level_cors_and_maintenance_ttl_change_live(observed, capsys):
         capsys.readouterr()
         response = await client.get("/health/live", headers={**origin, "X-Request-ID": "quiet"})
         assert response.headers["access-control-allow-origin"] == "https://front.example"
-        preflight = await client.options("/v1/posts", headers={**origin, "Access-Control-Request-Method": "POST"})
+        preflight = await client.options(
+            "/v1/service-context", headers={**origin, "Access-Control-Request-Method": "PATCH"}
+        )
         assert preflight.status_code == 204
         assert preflight.headers["access-control-allow-origin"] == "https://front.example"
         assert access_lines(capsys.readouterr().out, "quiet") == [], "INFO lines are off at WARNING"
@@ -165,9 +167,9 @@ async def test_metrics_count_requests_per_route_template_and_status(observed, ke
     client, _ = observed
     user = keys.headers()
     for _ in range(3):
-        assert (await client.get("/v1/posts", headers=user)).status_code == 200
-    await client.get("/v1/posts/nope", headers=user)
-    await client.request("BREW", "/v1/posts")
+        assert (await client.get("/v1/users/me", headers=user)).status_code == 200
+    await client.get("/v1/users/nope", headers=user)
+    await client.request("BREW", "/v1/users/me")
 
     response = await client.get("/metrics")
     assert response.status_code == 200
@@ -175,11 +177,11 @@ async def test_metrics_count_requests_per_route_template_and_status(observed, ke
     found = samples(response.text)
 
     requests = {(s.labels["method"], s.labels["route"], s.labels["status"]): s.value for s in found["http_requests"]}
-    assert requests[("GET", "/v1/posts", "200")] == 3
-    assert requests[("GET", "/v1/posts/{post_id}", "400")] == 1
+    assert requests[("GET", "/v1/users/me", "200")] == 3
+    assert requests[("GET", "/v1/users/{user_id}", "400")] == 1
     assert ("OTHER", "unmatched", "405") in requests, "unknown methods do not become labels"
     buckets = [s for s in found["http_request_duration_seconds"] if s.name.endswith("_count")]
-    assert any(s.labels["route"] == "/v1/posts" and s.value == 3 for s in buckets)
+    assert any(s.labels["route"] == "/v1/users/me" and s.value == 3 for s in buckets)
     assert "process_resident_memory_bytes" in found
 
     pool = {s.labels.get("state"): s.value for s in found.get("db_pool_connections", [])}
@@ -213,7 +215,7 @@ async def test_registered_gauges_are_read_at_scrape_time(observed):
 async def test_metrics_need_no_token_and_stay_up_in_maintenance(observed, keys):
     client, container = observed
     container[MaintenanceGate].remember(True)
-    assert_problem(await client.get("/v1/posts", headers=keys.headers()), 503)
+    assert_problem(await client.get("/v1/users/me", headers=keys.headers()), 503)
     assert (await client.get("/metrics")).status_code == 200
     container[MaintenanceGate].remember(False)
 
@@ -235,7 +237,7 @@ async def test_the_grafana_dashboard_reads_metrics_the_app_serves(db_url, engine
     with FakeOpenFGA() as fga:
         container = make_container(METRICS_ENABLED="true", **openfga_env(fga))
         async with AsyncTestClient(app=create_app(container)) as client:
-            assert (await client.get("/v1/posts", headers=keys.headers())).status_code == 200
+            assert (await client.get("/v1/users/me", headers=keys.headers())).status_code == 200
             container[Metrics].observe_rpc("blog.v1.PostService", "GetPost", "OK", 0.01)
             scraped = (await client.get("/metrics")).text
     served = {sample.name for family in text_string_to_metric_families(scraped) for sample in family.samples}
