@@ -136,7 +136,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/integration/test_served.py", "blog"),
     ("docs/performance.md", "blog"),  # the benchmark and its figures
     ("tests/integration/test_openapi_client.py", "blog"),
-    ("tests/reliability/test_fuzz_api.py", "blog"),
     ("tests/reliability/test_log_secrets.py", "blog"),
     # OpenFGA's tests drive it with posts' and comments' relationships.
     ("tests/integration/test_openfga_adapter.py", "openfga blog"),
