@@ -123,7 +123,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/reliability/test_concurrency.py", "blog"),
     ("tests/reliability/test_database_faults.py", "blog"),
     ("tests/reliability/test_properties.py", "blog"),
-    ("tests/reliability/test_request_deadline.py", "blog"),
     ("tests/reliability/test_security.py", "blog"),
     ("tests/api/test_idempotency_api.py", "blog"),
     ("tests/api/test_tracing_api.py", "blog"),

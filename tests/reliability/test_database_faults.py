@@ -21,11 +21,10 @@ import httpx
 from app.main import create_app
 from tests.support.asgi_client import concurrent_client
 from tests.support.pg_cluster import PgCluster
-from tests.support.problems import assert_problem
-from tests.support.reliability import STATS
+from tests.support.problems import assert_problem, assert_unavailable
+from tests.support.reliability import NO_HANG_SECONDS, STATS
 from tests.support.tokens import TestKeys
 
-NO_HANG_SECONDS = 30
 # Small enough that the faults are quick to provoke; the defaults are 2000 / 5000 ms.
 FAULT_TIMEOUTS = {"DB_ACQUIRE_TIMEOUT_MS": "1000", "DB_STATEMENT_TIMEOUT_MS": "1500"}
 
@@ -42,14 +41,6 @@ def _serving(container: Any) -> Any:
 async def _answer(request: Awaitable[Any]) -> Any:
     async with asyncio.timeout(NO_HANG_SECONDS):
         return await request
-
-
-def assert_unavailable(response: Any) -> None:
-    problem = assert_problem(response, 503)
-    assert response.headers["retry-after"].isdigit()
-    assert "database" in problem["detail"]
-    for leak in ("Traceback", "SELECT", "INSERT", "UPDATE", "asyncpg", "postgres"):
-        assert leak not in response.text, leak
 
 
 async def _wait_for(probe: Callable[[], Awaitable[Any]]) -> Any:

@@ -12,3 +12,12 @@ def assert_problem(response, status: int) -> dict:
     assert {"type", "title", "status", "detail", "instance"} <= body.keys()
     assert body["status"] == status
     return body
+
+
+def assert_unavailable(response) -> None:
+    """A 503 that says the database is unavailable, and leaks nothing of it (no trace, SQL or driver)."""
+    problem = assert_problem(response, 503)
+    assert response.headers["retry-after"].isdigit()
+    assert "database" in problem["detail"]
+    for leak in ("Traceback", "SELECT", "INSERT", "UPDATE", "asyncpg", "postgres"):
+        assert leak not in response.text, leak
