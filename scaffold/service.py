@@ -121,7 +121,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/support/load.py", "blog"),
     ("tests/reliability/test_soak.py", "blog"),
     ("tests/reliability/test_concurrency.py", "blog"),
-    ("tests/reliability/test_database_faults.py", "blog"),
     ("tests/reliability/test_properties.py", "blog"),
     ("tests/reliability/test_security.py", "blog"),
     ("tests/api/test_idempotency_api.py", "blog"),
@@ -133,7 +132,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/integration/test_served.py", "blog"),
     ("docs/performance.md", "blog"),  # the benchmark and its figures
     ("tests/integration/test_openapi_client.py", "blog"),
-    ("tests/reliability/test_log_secrets.py", "blog"),
     # OpenFGA's tests drive it with posts' and comments' relationships.
     ("tests/integration/test_openfga_adapter.py", "openfga blog"),
     ("tests/integration/test_outbox_relay.py", "openfga blog"),
