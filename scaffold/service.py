@@ -124,7 +124,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/reliability/test_properties.py", "blog"),
     ("tests/reliability/test_security.py", "blog"),
     ("tests/api/test_idempotency_api.py", "blog"),
-    ("tests/api/test_tracing_api.py", "blog"),
     ("tests/unit/test_idempotency.py", "blog"),
     ("tests/unit/test_listing_cursor.py", "blog"),
     ("tests/integration/test_cursor_paging.py", "blog"),
