@@ -129,7 +129,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/integration/test_cursor_paging.py", "blog"),
     ("tests/integration/test_statements.py", "blog"),
     ("docs/performance.md", "blog"),  # the benchmark and its figures
-    ("tests/integration/test_openapi_client.py", "blog"),
     # OpenFGA's tests drive it with posts' and comments' relationships.
     ("tests/integration/test_openfga_adapter.py", "openfga blog"),
     ("tests/integration/test_outbox_relay.py", "openfga blog"),
