@@ -152,9 +152,11 @@ up *args:
 down *args:
     ${COMPOSE:-docker compose} down {{args}}
 
+# region: blog
 # benchmark the service against its bare ceiling on a seeded PostgreSQL (needs wrk: apt-get install -y wrk); --soak adds a 60 s RSS run
 bench *args:
     python -m benchmarks.bench {{args}}
+# endregion
 
 # write a whole resource shaped like posts: just new-resource tags name:str:max=50:unique (docs/adding-a-resource.md)
 new-resource name *fields:
