@@ -126,7 +126,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/api/test_idempotency_api.py", "blog"),
     ("tests/unit/test_idempotency.py", "blog"),
     ("tests/integration/test_cursor_paging.py", "blog"),
-    ("tests/integration/test_statements.py", "blog"),
     ("docs/performance.md", "blog"),  # the benchmark and its figures
     # OpenFGA's tests drive it with posts' and comments' relationships.
     ("tests/integration/test_openfga_adapter.py", "openfga blog"),
