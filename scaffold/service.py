@@ -122,7 +122,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/reliability/test_soak.py", "blog"),
     ("tests/reliability/test_concurrency.py", "blog"),
     ("tests/reliability/test_properties.py", "blog"),
-    ("tests/reliability/test_security.py", "blog"),
     ("tests/api/test_idempotency_api.py", "blog"),
     ("tests/unit/test_idempotency.py", "blog"),
     ("tests/integration/test_cursor_paging.py", "blog"),
