@@ -23,7 +23,8 @@ from tests.support.servers import REPO_ROOT
 from tests.support.tokens import TestKeys
 
 TEMPLATES = REPO_ROOT / "clients" / "python"
-PACKAGE = "blog_service_client"
+# Named after the OpenAPI title, the service's name (a new service's too: `just new-service` renames it).
+PACKAGE = "blog-service".replace("-", "_") + "_client"
 
 
 @pytest.fixture(scope="module")
