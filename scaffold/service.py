@@ -115,8 +115,9 @@ RULES: tuple[tuple[str, str], ...] = (
     ("tests/snapshots/sql/posts.sql", "blog"),
     ("tests/snapshots/sql/comments.sql", "blog"),
     ("tests/snapshots/sql/sharing.sql", "blog"),
-    # Measured and exercised on posts and comments: they go with them (docs/new-service.md: what is left).
-    ("benchmarks/**", "blog"),  # `just bench` too (a region); a generated resource brings no benchmark
+    # The benchmarks (and `just bench`, a region) measure posts and comments; these tests need their
+    # listings, contents or many writes (a generated resource brings its own API and database tests).
+    ("benchmarks/**", "blog"),
     ("tests/integration/test_benchmark_smoke.py", "blog"),
     ("tests/support/load.py", "blog"),
     ("tests/reliability/test_soak.py", "blog"),
