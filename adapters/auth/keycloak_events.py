@@ -10,12 +10,9 @@ the right ``X-Keycloak-Signature`` is parsed at all. What is accepted:
   are read from it when the separate fields are absent), the realm in ``realmId``, and no user
   ``id`` in a CREATE's representation (it is in ``resourcePath``: ``users/<id>``).
 
-USER CREATE, UPDATE and DELETE become a ``UserEvent``; GROUP CREATE, UPDATE and DELETE a
-``GroupEvent`` (path ``groups/<id>``, the group as representation except on DELETE);
-GROUP_MEMBERSHIP CREATE and DELETE a ``MembershipEvent`` (path ``users/<user id>/groups/<group
-id>``, the group as representation, as Keycloak's ``UserResource.joinGroup``/``removeMembership``
-send it). Any other admin event, and login events (``type`` ``access.*``), are well-formed but
-about none of these: ``None``.
+USER CREATE, UPDATE and DELETE become a ``UserEvent``, and where posts are shared with groups, group
+and membership events theirs (``_group_event``). Any other admin event, and login events (``type``
+``access.*``), are well-formed but about nothing the service keeps: ``None``.
 """
 
 from __future__ import annotations
@@ -134,6 +131,10 @@ def parse_admin_event(body: bytes) -> IdentityEvent | None:
 
 
 # region: blog
+# GROUP CREATE, UPDATE and DELETE become a ``GroupEvent`` (path ``groups/<id>``, the group as
+# representation except on DELETE); GROUP_MEMBERSHIP CREATE and DELETE a ``MembershipEvent`` (path
+# ``users/<user id>/groups/<group id>``, the group as representation, as Keycloak's
+# ``UserResource.joinGroup``/``removeMembership`` send it).
 def _group_event(event: _AdminEvent, resource: str, operation: str | None) -> GroupEvent | MembershipEvent | None:
     membership = resource == "GROUP_MEMBERSHIP"
     if operation is None:
