@@ -37,7 +37,6 @@ async def test_first_write_creates_the_user(client, keys):
 # endregion
 
 
-
 async def test_unknown_user_404_malformed_id_400(client, keys):
     assert_problem(await client.get(f"/v1/users/{uuid.uuid4()}", headers=keys.headers()), 404)
     assert_problem(await client.get("/v1/users/42", headers=keys.headers()), 400)
