@@ -134,9 +134,11 @@ backfill-permissions:
     python -m app.cli backfill-permissions
 # endregion
 
+# region: blog
 # reset the unfiltered listings' row counts from the tables (PostgreSQL; after a restore or a load with triggers off)
 recount:
     python -m app.cli recount
+# endregion
 
 # region: openfga
 # print the OpenFGA authorization model as JSON, for uploading (fga model write / the API)
@@ -156,9 +158,11 @@ up *args:
 down *args:
     ${COMPOSE:-docker compose} down {{args}}
 
+# region: blog
 # benchmark the service against its bare ceiling on a seeded PostgreSQL (needs wrk: apt-get install -y wrk); --soak adds a 60 s RSS run
 bench *args:
     python -m benchmarks.bench {{args}}
+# endregion
 
 # write a whole resource shaped like posts: just new-resource tags name:str:max=50:unique (docs/adding-a-resource.md)
 new-resource name *fields:

@@ -48,6 +48,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# region: blog
 def cmd_recount(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.db.row_counts import recount
 
@@ -57,6 +58,9 @@ def cmd_recount(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print("recounted: " + ", ".join(f"{relation} {count:,}" for relation, count in counts.items()))
     return 0
+
+
+# endregion
 
 
 # region: openfga
@@ -189,9 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="queue every relationship tuple the database holds (owners, comments' posts, shares, memberships) for OpenFGA",
     ).set_defaults(run=cmd_backfill_permissions)
     # endregion
+    # region: blog
     commands.add_parser(
         "recount", help="reset the unfiltered listings' row counts from the tables (PostgreSQL)"
     ).set_defaults(run=cmd_recount)
+    # endregion
     maintenance = commands.add_parser("maintenance", help="turn maintenance mode on or off, or show it")
     maintenance.add_argument("state", choices=["on", "off", "status"])
     maintenance.set_defaults(run=cmd_maintenance)

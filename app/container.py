@@ -62,19 +62,26 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
         ),
         # Stateless: their statements join the unit of work open in the caller's task, if any.
         UserRepository: Singleton(PiccoloUserRepository),
+        # region: blog
         PostRepository: Singleton(PiccoloPostRepository),
         PostReader: Singleton(PiccoloPostReader),
         CommentRepository: Singleton(PiccoloCommentRepository),
         CommentReader: Singleton(PiccoloCommentReader),
+        # endregion
         ServiceContextRepository: Singleton(PiccoloServiceContextRepository),
+        # region: blog
         SharingRepository: Singleton(PiccoloSharingRepository),
         GroupRepository: Singleton(PiccoloGroupRepository),
+        # endregion
         IdempotencyKeys: Singleton(PiccoloIdempotencyKeys),
         # `just new-resource` binds a new resource's repository and reader above this line.
-        # Permissions from our own rows (owners, shares, memberships); a unit of work is one transaction.
+        # region: blog
+        # Permissions from our own rows (owners, shares, memberships).
         Authorizer: Singleton(
             lambda c: BuiltinAuthorizer(PiccoloPostRepository(c[Engine]), PiccoloSharingRepository(c[Engine]))
         ),
+        # endregion
+        # A unit of work is one transaction.
         UnitOfWorkFactory: Singleton(lambda c: PiccoloUnitOfWorkFactory(c[Engine])),
         # The caller: verified tokens are cached (bounded, never past exp, emptied on a new key set).
         KeySource: Singleton(lambda c: factories.key_source(c[Settings])),
@@ -99,7 +106,9 @@ def build_container(settings: Settings | LoadedSettings, overrides: Mapping[Any,
 
         bindings |= {
             OpenFga: Singleton(lambda c: factories.openfga(c[SettingsStore])),
+            # region: blog
             Authorizer: Singleton(lambda c: OpenFgaAuthorizer(c[OpenFga])),
+            # endregion
             OutboxRelay: Singleton(lambda c: factories.relay(c[SettingsStore], c[Engine], c[OpenFga], c[Clock])),
             # A commit that recorded outbox entries wakes the relay.
             UnitOfWorkFactory: Singleton(

@@ -57,8 +57,10 @@ async def running(container: Container) -> AsyncIterator[None]:
             applied = await migrate(engine)
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
+        # region: blog
         # Keeps the unfiltered listings' totals short sums (PostgreSQL; returns at once on SQLite).
         await stack.enter_async_context(_in_background(fold_forever(engine), "row-count-fold"))
+        # endregion
         # Off the request path: a create with a key pays for its key, not for old ones (both engines).
         await stack.enter_async_context(_in_background(purge_forever(engine, container[Clock]), "idempotency-purge"))
         keys = container[KeySource]

@@ -13,9 +13,11 @@ from app.http.controllers.webhooks import KeycloakWebhookController
 # Behind the bearer token (the /v1 router's middleware, app/http/auth.py).
 API = [
     UserController,
+    # region: blog
     PostController,
     SharingController,
     CommentController,
+    # endregion
     ServiceContextController,
     # `just new-resource` adds a new resource's controller above this line.
 ]

@@ -1,18 +1,6 @@
-"""Who may do what, stated once. Admin comes from the token's role; everything else from the
-relationships, which every authorizer answers (adapters/authz/builtin.py from our tables).
-# region: openfga
-OpenFGA answers them from adapters/authz/model.fga; the parity suite
-(tests/integration/test_permission_parity.py) asks both every question and requires these answers.
-# endregion
-
-| resource | action             | granted to                                          |
-| -------- | ------------------ | --------------------------------------------------- |
-| post     | `can_update`       | its owner; an editor (directly, or as a group member) |
-| post     | `can_delete`       | its owner                                           |
-| post     | `can_share`        | its owner (changes its editors)                     |
-| post     | `can_list_editors` | its owner; an editor                                |
-| comment  | `can_update`       | its owner                                           |
-| comment  | `can_delete`       | its owner; the owner of its post (moderation)       |
+"""Who may do what, stated once. Admin comes from the token's role; everything else from the row
+(``ensure_owner``: a resource whose permission is ownership and nothing more) or from the stored
+relationships (``GRANTS``, asked through the ``Authorizer`` port).
 """
 
 from __future__ import annotations
@@ -26,6 +14,21 @@ from domain.model import Principal
 from domain.ports import Action, Authorizer
 from domain.posts import Post
 
+# region: blog
+# The relationships' grants, which every authorizer answers (adapters/authz/builtin.py from our tables).
+# region: openfga
+# OpenFGA answers them from adapters/authz/model.fga; the parity suite
+# (tests/integration/test_permission_parity.py) asks both every question and requires these answers.
+# endregion
+#
+# | resource | action             | granted to                                            |
+# | -------- | ------------------ | ----------------------------------------------------- |
+# | post     | `can_update`       | its owner; an editor (directly, or as a group member) |
+# | post     | `can_delete`       | its owner                                             |
+# | post     | `can_share`        | its owner (changes its editors)                       |
+# | post     | `can_list_editors` | its owner; an editor                                  |
+# | comment  | `can_update`       | its owner                                             |
+# | comment  | `can_delete`       | its owner; the owner of its post (moderation)         |
 type Kind = Literal["post", "comment"]
 type Grant = Literal["owner", "editor", "post_owner"]
 
@@ -61,6 +64,9 @@ async def ensure_allowed(
         return
     if not await authorizer.is_allowed(principal, action, resource):
         raise Forbidden(_REFUSALS[kind_of(resource), action])
+
+
+# endregion
 
 
 class Owned(Protocol):

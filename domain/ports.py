@@ -45,6 +45,7 @@ class RelationChange(msgspec.Struct, frozen=True):
     def owner(cls, op: Literal["write", "delete"], owner_id: uuid.UUID, object_type: str, object_id: uuid.UUID) -> Self:
         return cls(op=op, user=f"user:{owner_id}", relation="owner", object=f"{object_type}:{object_id}")
 
+    # region: blog
     @classmethod
     def editor(cls, op: Literal["write", "delete"], post_id: uuid.UUID, user_id: uuid.UUID) -> Self:
         return cls(op=op, user=f"user:{user_id}", relation="editor", object=f"post:{post_id}")
@@ -62,6 +63,8 @@ class RelationChange(msgspec.Struct, frozen=True):
     def comment_post(cls, op: Literal["write", "delete"], comment_id: uuid.UUID, post_id: uuid.UUID) -> Self:
         """The post a comment is on: its owner may delete the comment (moderation)."""
         return cls(op=op, user=f"post:{post_id}", relation="post", object=f"comment:{comment_id}")
+
+    # endregion
 
 
 class Outbox(Protocol):
@@ -116,6 +119,7 @@ class UnitOfWorkFactory(Protocol):
         ...
 
 
+# region: blog
 # The questions an authorizer answers; who is granted each is stated once, in domain.policy.GRANTS.
 Action = Literal["can_update", "can_delete", "can_share", "can_list_editors"]
 
@@ -130,3 +134,6 @@ class Authorizer(Protocol):
     async def is_allowed(self, principal: Principal, action: Action, resource: Post | Comment) -> bool:
         """Whether the relationships grant ``action``. Admins never reach here (see domain.policy)."""
         ...
+
+
+# endregion

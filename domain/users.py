@@ -116,12 +116,22 @@ class UserRepository(Protocol):
         ...
 
 
+# What the identity provider's events announce that the service keeps: users' records, and the
+# groups and memberships that sharing a post with a group relies on.
+type IdentityEvent = (
+    UserEvent
+    # region: blog
+    | GroupEvent
+    | MembershipEvent
+    # endregion
+)
+
+
 class UserEventSource(Protocol):
-    def read(self, body: bytes, signature: str | None) -> UserEvent | GroupEvent | MembershipEvent | None:
+    def read(self, body: bytes, signature: str | None) -> IdentityEvent | None:
         """Authenticate one delivery from the identity provider, then decode it.
 
-        None: a well-formed event that is about neither a user's record, a group nor a group
-        membership (ignored). Raises
+        None: a well-formed event about nothing ``IdentityEvent`` names (ignored). Raises
         ``DependencyUnavailable`` when no shared secret is configured, ``BadSignature`` when the
         signature is missing or wrong (checked before anything is parsed), and ``InvalidInput``
         when the body is malformed.

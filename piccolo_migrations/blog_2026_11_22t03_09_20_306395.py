@@ -15,6 +15,7 @@ from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 
+# region: blog: the posts and comments, and the users they point at (the table stays)
 class PostTable(Table, tablename="post", schema=None):
     id = UUID(
         default=UUID4(),
@@ -41,6 +42,7 @@ class UserTable(Table, tablename="users", schema=None):
         db_column_name=None,
         secret=False,
     )
+# endregion
 
 
 ID = "2026-11-22T03:09:20:306395"
@@ -53,6 +55,7 @@ async def forwards():
         migration_id=ID, app_name="blog", description=DESCRIPTION
     )
 
+    # region: blog
     manager.add_table(
         class_name="CommentTable", tablename="comment", schema=None, columns=None
     )
@@ -60,6 +63,7 @@ async def forwards():
     manager.add_table(
         class_name="PostTable", tablename="post", schema=None, columns=None
     )
+    # endregion
 
     manager.add_table(
         class_name="UserTable", tablename="users", schema=None, columns=None
@@ -72,6 +76,7 @@ async def forwards():
         columns=None,
     )
 
+    # region: blog
     manager.add_column(
         table_class_name="CommentTable",
         tablename="comment",
@@ -353,6 +358,7 @@ async def forwards():
         },
         schema=None,
     )
+    # endregion
 
     manager.add_column(
         table_class_name="UserTable",

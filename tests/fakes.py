@@ -6,7 +6,7 @@ behind; outside a unit of work, calls see what is committed. Like the real repos
 find the unit of work of the task they run in (a ContextVar), not through an argument.
 
 ``Fakes`` holds one of each port by type and builds a use case from its constructor's types, as
-lagom does in the app: ``fakes[CreatePost]``. A new resource binds its own in ``fakes.ports``,
+lagom does in the app: ``fakes[GetUser]``. A new resource binds its own in ``fakes.ports``,
 usually ``FakeRepository(fakes.db, "tags")`` and ``FakeReader(fakes.db, "tags")``.
 """
 
@@ -161,6 +161,7 @@ class FakeUsers(FakeRepository[User]):
         self.rows[user.id] = user
 
 
+# region: blog
 class FakePosts(FakeRepository[Post]):
     def __init__(self, db: FakeDatabase) -> None:
         super().__init__(db, "posts")
@@ -271,6 +272,9 @@ class FakeComments(FakeRepository[Comment]):
 
     async def owners_on_post(self, post_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
         return [(c.id, c.owner_id) for c in self.rows.values() if c.post_id == post_id]
+
+
+# endregion
 
 
 class FakeServiceContext:
@@ -388,6 +392,7 @@ class FakeClock:
         return self.current
 
 
+# region: blog
 class OwnerAuthorizer:
     """The rules of domain.policy.GRANTS over the fake tables (the built-in authorizer's way), with a
     call log; ``remote`` says whether use cases must treat it as a network service (ask before the
@@ -412,6 +417,9 @@ class OwnerAuthorizer:
         return False
 
 
+# endregion
+
+
 class Fakes:
     """One fake of each port, by type, over one ``FakeDatabase``."""
 
@@ -419,19 +427,27 @@ class Fakes:
         self.db = FakeDatabase()
         self.uow = FakeUnitOfWorkFactory(self.db)
         self.clock = FakeClock()
+        # region: blog
         self.authorizer = OwnerAuthorizer(self.db)
+        # endregion
         self.ports: dict[Any, Any] = {
             UnitOfWorkFactory: self.uow,
             Clock: self.clock,
+            # region: blog
             Authorizer: self.authorizer,
+            # endregion
             UserRepository: FakeUsers(self.db),
+            # region: blog
             PostRepository: FakePosts(self.db),
             PostReader: FakeReader(self.db, "posts"),
             CommentRepository: FakeComments(self.db),
             CommentReader: FakeReader(self.db, "comments"),
+            # endregion
             ServiceContextRepository: FakeServiceContext(self.db),
+            # region: blog
             SharingRepository: FakeSharing(self.db),
             GroupRepository: FakeGroups(self.db),
+            # endregion
             IdempotencyKeys: FakeIdempotencyKeys(self.db, self.uow),
         }
 

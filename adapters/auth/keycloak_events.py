@@ -10,12 +10,9 @@ the right ``X-Keycloak-Signature`` is parsed at all. What is accepted:
   are read from it when the separate fields are absent), the realm in ``realmId``, and no user
   ``id`` in a CREATE's representation (it is in ``resourcePath``: ``users/<id>``).
 
-USER CREATE, UPDATE and DELETE become a ``UserEvent``; GROUP CREATE, UPDATE and DELETE a
-``GroupEvent`` (path ``groups/<id>``, the group as representation except on DELETE);
-GROUP_MEMBERSHIP CREATE and DELETE a ``MembershipEvent`` (path ``users/<user id>/groups/<group
-id>``, the group as representation, as Keycloak's ``UserResource.joinGroup``/``removeMembership``
-send it). Any other admin event, and login events (``type`` ``access.*``), are well-formed but
-about none of these: ``None``.
+USER CREATE, UPDATE and DELETE become a ``UserEvent``, and where posts are shared with groups, group
+and membership events theirs (``_group_event``). Any other admin event, and login events (``type``
+``access.*``), are well-formed but about nothing the service keeps: ``None``.
 """
 
 from __future__ import annotations
@@ -31,13 +28,15 @@ import msgspec
 from domain.errors import BadSignature, DependencyUnavailable, InvalidInput
 from domain.model import user_id_from_subject
 from domain.sharing import GROUP_NAME_MAX_LENGTH, GROUP_PATH_MAX_LENGTH, GroupEvent, MembershipEvent
-from domain.users import UserEvent
+from domain.users import IdentityEvent, UserEvent
 
 SIGNATURE_HEADER = "X-Keycloak-Signature"
 _OPERATIONS = frozenset({"CREATE", "UPDATE", "DELETE"})
 _USER_PATH = re.compile(r"users/([^/?#]+)")
+# region: blog
 _GROUP_PATH = re.compile(r"groups/([^/?#]+)$")
 _MEMBERSHIP_PATH = re.compile(r"users/([^/?#]+)/groups/([^/?#]+)$")
+# endregion
 _ID_MAX_LENGTH = 255
 
 
@@ -51,7 +50,7 @@ class KeycloakEvents:
         """Takes a new KEYCLOAK_WEBHOOK_SECRET while running (configuration reload)."""
         self._secret = secret.encode() if secret else None
 
-    def read(self, body: bytes, signature: str | None) -> UserEvent | GroupEvent | MembershipEvent | None:
+    def read(self, body: bytes, signature: str | None) -> IdentityEvent | None:
         if self._secret is None:
             raise DependencyUnavailable(
                 "keycloak webhook", "the webhook is not configured: KEYCLOAK_WEBHOOK_SECRET is unset"
@@ -82,13 +81,17 @@ class _UserRepresentation(msgspec.Struct, rename="camel"):
     enabled: bool | msgspec.UnsetType = msgspec.UNSET
 
 
+# region: blog
 class _GroupRepresentation(msgspec.Struct, rename="camel"):
     id: str | None = None
     name: Annotated[str, msgspec.Meta(max_length=GROUP_NAME_MAX_LENGTH)] | None = None
     path: Annotated[str, msgspec.Meta(max_length=GROUP_PATH_MAX_LENGTH)] | None = None
 
 
-def parse_admin_event(body: bytes) -> UserEvent | GroupEvent | MembershipEvent | None:
+# endregion
+
+
+def parse_admin_event(body: bytes) -> IdentityEvent | None:
     """The user, group or membership change an admin event announces; None when it is about something else."""
     event = _decode(body)
     resource, operation = _kind(event)
@@ -96,8 +99,10 @@ def parse_admin_event(body: bytes) -> UserEvent | GroupEvent | MembershipEvent |
         return None  # a login or other user-session event: nothing to sync
     if resource is None:
         raise InvalidInput("resourceType", "required (or a Phase Two 'type' such as admin.USER-UPDATE)")
+    # region: blog
     if resource in ("GROUP", "GROUP_MEMBERSHIP"):
         return _group_event(event, resource, operation)
+    # endregion
     if resource != "USER":
         return None
     if operation is None:
@@ -125,6 +130,11 @@ def parse_admin_event(body: bytes) -> UserEvent | GroupEvent | MembershipEvent |
     )
 
 
+# region: blog
+# GROUP CREATE, UPDATE and DELETE become a ``GroupEvent`` (path ``groups/<id>``, the group as
+# representation except on DELETE); GROUP_MEMBERSHIP CREATE and DELETE a ``MembershipEvent`` (path
+# ``users/<user id>/groups/<group id>``, the group as representation, as Keycloak's
+# ``UserResource.joinGroup``/``removeMembership`` send it).
 def _group_event(event: _AdminEvent, resource: str, operation: str | None) -> GroupEvent | MembershipEvent | None:
     membership = resource == "GROUP_MEMBERSHIP"
     if operation is None:
@@ -170,6 +180,9 @@ def _group_id(value: str | None) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise InvalidInput("representation.id", "a Keycloak group id is a UUID") from None
+
+
+# endregion
 
 
 def _decode(body: bytes) -> _AdminEvent:

@@ -117,6 +117,7 @@ def _client_tuple(change: RelationChange) -> ClientTuple:
     return ClientTuple(user=change.user, relation=change.relation, object=change.object)
 
 
+# region: blog
 class OpenFgaAuthorizer:
     """The ``Authorizer`` port over OpenFGA's check.
 
@@ -148,6 +149,9 @@ class OpenFgaAuthorizer:
             log.error("OpenFGA refused a check: %s %s", exc.code, exc.error_message)
             raise DependencyUnavailable(DEPENDENCY, "the permission service refused the request") from exc
         return bool(response.allowed)
+
+
+# endregion
 
 
 class DeliveryRefused(Exception):

@@ -15,6 +15,7 @@ from domain.posts import Post
 from domain.service_context import ServiceContext
 from domain.users import User
 
+# region: blog
 # No maxLength: the limit counts characters after trimming (domain.model.clean_content enforces it),
 # so a padded body at the limit is valid, and a schema bound on the raw string would refuse it.
 Content = Annotated[
@@ -25,6 +26,7 @@ Content = Annotated[
         examples=["Hello, world"],
     ),
 ]
+# endregion
 
 
 NextCursor = Annotated[
@@ -38,6 +40,7 @@ NextCursor = Annotated[
 ]
 
 
+# region: blog
 class ContentIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     content: Content
 
@@ -45,6 +48,9 @@ class ContentIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class NewComment(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     post_id: uuid.UUID
     content: Content
+
+
+# endregion
 
 
 class UserOut(msgspec.Struct, frozen=True):
@@ -69,6 +75,7 @@ class UserOut(msgspec.Struct, frozen=True):
         )
 
 
+# region: blog
 class PostOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     owner_id: uuid.UUID
@@ -125,6 +132,9 @@ class EditorsOut(msgspec.Struct, frozen=True):
 
     users: list[uuid.UUID]
     groups: list[uuid.UUID]
+
+
+# endregion
 
 
 class MaintenanceIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -39,6 +39,7 @@ async def load[T](repository: Loads[T], kind: str, item_id: uuid.UUID, *, for_up
     return item
 
 
+# region: blog
 async def authorize_before[T: (Post, Comment)](
     authorizer: Authorizer, principal: Principal, action: Action, repository: Loads[T], kind: str, item_id: uuid.UUID
 ) -> None:
@@ -59,6 +60,9 @@ async def authorize_locked[T: (Post, Comment)](
     and the transaction rolls back, having changed nothing."""
     if not authorizer.remote:
         await ensure_allowed(authorizer, principal, action, item)
+
+
+# endregion
 
 
 def check_version(kind: str, item: Versioned, expected_versions: Collection[int] | None) -> None:

@@ -1,4 +1,5 @@
-"""Keeping users, groups and group memberships in step with the identity provider (Keycloak's webhook)."""
+"""Keeping users (and, for sharing, groups and group memberships) in step with the identity provider
+(Keycloak's webhook)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ class SyncUser:
 
     uow: UnitOfWorkFactory
     users: UserRepository
+    # region: blog
     groups: GroupRepository
+    # endregion
     clock: Clock
     events: UserEventSource
 
@@ -36,12 +39,14 @@ class SyncUser:
         event = self.events.read(body, signature)
         if event is None:
             return "ignored"
-        if isinstance(event, UserEvent):
-            outcome = await self.apply(event)
-            log.info("user %s synced from an event of %d: %s", event.user_id, event.time_ms, outcome)
+        # region: blog
+        if not isinstance(event, UserEvent):
+            outcome = await SyncGroup(self.uow, self.groups).apply(event)
+            log.info("group %s synced from an event of %d: %s", _group_id(event), event.time_ms, outcome)
             return outcome
-        outcome = await SyncGroup(self.uow, self.groups).apply(event)
-        log.info("group %s synced from an event of %d: %s", _group_id(event), event.time_ms, outcome)
+        # endregion
+        outcome = await self.apply(event)
+        log.info("user %s synced from an event of %d: %s", event.user_id, event.time_ms, outcome)
         return outcome
 
     async def apply(self, event: UserEvent) -> SyncOutcome:
@@ -64,6 +69,7 @@ class SyncUser:
         return "created" if created else "unchanged" if updated == stored else "updated"
 
 
+# region: blog
 def _group_id(event: GroupEvent | MembershipEvent) -> object:
     return event.group_id if isinstance(event, GroupEvent) else event.group.group_id
 
@@ -148,3 +154,6 @@ def _new_group(event: GroupEvent) -> Group:
         path=event.path or "",
         synced_at_ms=event.time_ms,
     )
+
+
+# endregion

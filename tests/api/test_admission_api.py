@@ -21,36 +21,38 @@ from tests.support.tokens import TestKeys
 
 
 class HeldRequest:
-    """A `POST /v1/posts` inside the app (it holds a slot) until ``release`` is set."""
+    """An administrator's `PATCH /v1/service-context` inside the app (it holds a slot) until ``release`` is set."""
 
     def __init__(self) -> None:
         self.inside = asyncio.Event()
         self.release = asyncio.Event()
 
     async def body(self) -> AsyncIterator[bytes]:
-        yield b'{"content": "slow '
+        yield b'{"maintenance": '
         self.inside.set()
         await self.release.wait()
-        yield b'writer"}'
+        yield b"false}"
 
 
 async def test_past_its_slots_the_app_sheds_serves_health_and_takes_new_limits_live(
     engine: Any, make_container: Callable[..., Container], keys: TestKeys
 ) -> None:
     container = make_container(ADMISSION_MAX_IN_FLIGHT="1", ADMISSION_MAX_WAIT_MS="0", METRICS_ENABLED="true")
-    auth = keys.headers("alice")
+    auth, admin = keys.headers("alice"), keys.headers("root", ("admin",))
     async with concurrent_client(create_app(container)) as live:
         held = HeldRequest()
         write = asyncio.create_task(
-            live.post("/v1/posts", content=held.body(), headers={**auth, "content-type": "application/json"})
+            live.patch(
+                "/v1/service-context", content=held.body(), headers={**admin, "content-type": "application/json"}
+            )
         )
         await asyncio.wait_for(held.inside.wait(), 10)
 
-        shed = await live.get("/v1/posts", headers=auth)
+        shed = await live.get("/v1/users/me", headers=auth)
         assert shed.status_code == 503
         assert shed.headers["retry-after"] == "1"
         assert shed.headers["content-type"] == "application/problem+json"
-        assert shed.json()["instance"] == "/v1/posts"
+        assert shed.json()["instance"] == "/v1/users/me"
         assert (await live.get("/health/live")).status_code == 200
         metrics = (await live.get("/metrics")).text
         assert "http_requests_in_flight 1.0" in metrics
@@ -58,11 +60,11 @@ async def test_past_its_slots_the_app_sheds_serves_health_and_takes_new_limits_l
 
         store = container[SettingsStore]
         store.replace(with_layer(store.loaded, "consul", {"ADMISSION_MAX_IN_FLIGHT": "2"}))
-        assert (await live.get("/v1/posts", headers=auth)).status_code == 200, "a second slot, without a restart"
+        assert (await live.get("/v1/users/me", headers=auth)).status_code == 200, "a second slot, without a restart"
 
         held.release.set()
-        assert (await write).status_code == 201
-        assert (await live.get("/v1/posts", headers=auth)).json()["total"] == 1
+        assert (await write).status_code == 200
+        assert (await live.get("/v1/service-context", headers=auth)).json()["maintenance"] is False
 
 
 async def test_a_request_waits_for_a_slot_within_the_bound_instead_of_being_shed(
@@ -71,16 +73,18 @@ async def test_a_request_waits_for_a_slot_within_the_bound_instead_of_being_shed
     app = create_app(make_container(ADMISSION_MAX_IN_FLIGHT="1", ADMISSION_MAX_WAIT_MS="30000"))
     assert isinstance(app.edge, AdmissionControl)
     admission = app.edge.admission
-    auth = keys.headers("alice")
+    auth, admin = keys.headers("alice"), keys.headers("root", ("admin",))
     async with concurrent_client(app) as live:
         held = HeldRequest()
         write = asyncio.create_task(
-            live.post("/v1/posts", content=held.body(), headers={**auth, "content-type": "application/json"})
+            live.patch(
+                "/v1/service-context", content=held.body(), headers={**admin, "content-type": "application/json"}
+            )
         )
         await asyncio.wait_for(held.inside.wait(), 10)
-        waiting = asyncio.create_task(live.get("/v1/posts", headers=auth))
+        waiting = asyncio.create_task(live.get("/v1/users/me", headers=auth))
         await eventually(lambda: admission.waiting == 1, "the GET waits for the slot")
         assert not waiting.done()
         held.release.set()
         responses: list[httpx.Response] = await asyncio.gather(write, waiting)
-        assert [r.status_code for r in responses] == [201, 200]
+        assert [r.status_code for r in responses] == [200, 200]

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.api.test_posts_api import assert_problem, create
+from tests.api.test_posts_api import create
+from tests.support.problems import assert_problem
 
 
 async def comment(client, keys, post_id, content="nice", user="bob"):

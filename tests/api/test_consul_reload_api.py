@@ -43,10 +43,11 @@ async def client(engine: Any, make_container: Callable[..., Container], consul: 
         yield test_client
 
 
-async def a_post_by(client: Any, keys: TestKeys, username: str) -> str:
-    response = await client.post("/v1/posts", json={"content": "mine"}, headers=keys.headers(username))
-    assert response.status_code == 201
-    return str(response.json()["id"])
+async def can_switch(client: Any, headers: dict[str, str]) -> bool:
+    """Whether ``headers`` make an administrator: only one may switch maintenance (here: off, as it is)."""
+    response = await client.patch("/v1/service-context", json={"maintenance": False}, headers=headers)
+    assert response.status_code in (200, 403), response.text
+    return response.status_code == 200
 
 
 async def test_startup_read_overrides_the_environment(
@@ -69,19 +70,12 @@ async def test_startup_read_overrides_the_environment(
 async def test_admin_role_changed_in_consul_takes_effect_without_restart(
     client: Any, keys: TestKeys, consul: FakeConsul
 ) -> None:
-    post_id = await a_post_by(client, keys, "alice")
     editor = keys.headers("bob", roles=("editor",))
-    forbidden = await client.patch(f"/v1/posts/{post_id}", json={"content": "edited"}, headers=editor)
-    assert forbidden.status_code == 403
+    assert not await can_switch(client, editor)
 
     consul.put("app/OIDC_ADMIN_ROLE", "editor")
 
-    async def bob_is_admin() -> bool:
-        response = await client.patch(f"/v1/posts/{post_id}", json={"content": "edited"}, headers=editor)
-        assert response.status_code in (200, 403)
-        return response.status_code == 200
-
-    await eventually(bob_is_admin, "OIDC_ADMIN_ROLE=editor applied")
+    await eventually(lambda: can_switch(client, editor), "OIDC_ADMIN_ROLE=editor applied")
     requests = consul.requests_to("/v1/kv/app/", "GET")
     assert all(r.headers.get("x-consul-token") == TOKEN for r in requests)
 
@@ -104,11 +98,8 @@ async def test_audience_changed_in_consul_refuses_tokens_for_another(
 async def test_a_bad_value_is_rejected_and_the_last_good_settings_stay(
     client: Any, keys: TestKeys, consul: FakeConsul, caplog: pytest.LogCaptureFixture
 ) -> None:
-    post_id = await a_post_by(client, keys, "alice")
-
     async def can_edit(headers: dict[str, str]) -> bool:
-        response = await client.patch(f"/v1/posts/{post_id}", json={"content": "edited"}, headers=headers)
-        return response.status_code == 200
+        return await can_switch(client, headers)
 
     editor, boss = keys.headers("bob", roles=("editor",)), keys.headers("dan", roles=("boss",))
     consul.put("app/OIDC_ADMIN_ROLE", "editor")
@@ -144,24 +135,18 @@ async def test_a_restart_only_key_is_logged_and_not_applied(
 async def test_consul_down_mid_run_keeps_the_settings_and_recovers(
     client: Any, keys: TestKeys, consul: FakeConsul, caplog: pytest.LogCaptureFixture
 ) -> None:
-    post_id = await a_post_by(client, keys, "alice")
     editor = keys.headers("bob", roles=("editor",))
     await asyncio.to_thread(consul.wait_for_blocked_queries)  # the watcher is waiting on Consul
 
     consul.stop()
     await eventually(lambda: log_count(caplog, logging.WARNING, "is unreachable") > 0, "the outage noticed")
     consul.put("app/OIDC_ADMIN_ROLE", "editor")  # cannot be seen while Consul is down
-    still = await client.patch(f"/v1/posts/{post_id}", json={"content": "edited"}, headers=editor)
-    assert still.status_code == 403
-    assert (await client.get(f"/v1/posts/{post_id}", headers=keys.headers("alice"))).status_code == 200
+    assert not await can_switch(client, editor)
+    assert (await client.get("/v1/users/me", headers=keys.headers("alice"))).status_code == 200
 
     consul.start()
 
-    async def bob_is_admin() -> bool:
-        response = await client.patch(f"/v1/posts/{post_id}", json={"content": "edited"}, headers=editor)
-        return response.status_code == 200
-
-    await eventually(bob_is_admin, "the change made during the outage applied after it")
+    await eventually(lambda: can_switch(client, editor), "the change made during the outage applied after it")
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)

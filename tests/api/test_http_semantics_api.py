@@ -14,10 +14,15 @@ from litestar.testing import AsyncTestClient
 from adapters.auth.keys import KeySource
 from app.container import build_container
 from app.main import create_app
+
+# region: blog
 from domain.model import CONTENT_MAX_LENGTH
-from tests.api.test_posts_api import assert_problem, create
+from tests.api.test_posts_api import create
+
+# endregion
 from tests.conftest import settings_for
 from tests.support.keycloak_events import admin_event, encode, sign
+from tests.support.problems import assert_problem
 from tests.support.tokens import TestKeys
 
 # region: webhook
@@ -39,6 +44,7 @@ async def app(sqlite_url: str, tmp_path: Path, keys: TestKeys) -> AsyncIterator[
         yield client
 
 
+# region: blog
 async def _post_and_comment(client: AsyncTestClient[Any], keys: TestKeys) -> tuple[dict[str, Any], dict[str, Any]]:
     post = (await create(client, keys)).json()
     comment = await client.post(
@@ -47,6 +53,10 @@ async def _post_and_comment(client: AsyncTestClient[Any], keys: TestKeys) -> tup
     return post, comment.json()
 
 
+# endregion
+
+
+# region: blog
 # -- If-Match on PATCH and DELETE ----------------------------------------------------------------
 
 
@@ -80,15 +90,20 @@ async def test_if_match_is_satisfied_by_any_listed_strong_tag_that_is_current(cl
     assert response.status_code == (200 if method == "PATCH" else 204), response.text
 
 
+# endregion
+
+
 # -- Conditional GET ----------------------------------------------------------------------------
 
 
 async def test_if_none_match_with_the_current_tag_is_304_with_the_etag_and_no_body(app, keys):
-    post, comment = await _post_and_comment(app, keys)
     alice = keys.headers("alice")
     me = await app.get("/v1/users/me", headers=alice)
-    user_url = f"/v1/users/{me.json()['id']}"
-    urls = [f"/v1/posts/{post['id']}", f"/v1/comments/{comment['id']}", user_url, "/v1/users/me"]
+    urls = [f"/v1/users/{me.json()['id']}", "/v1/users/me"]
+    # region: blog
+    post, comment = await _post_and_comment(app, keys)
+    urls += [f"/v1/posts/{post['id']}", f"/v1/comments/{comment['id']}"]
+    # endregion
     for url in urls:
         full = await app.get(url, headers=alice)
         tag = full.headers["etag"]
@@ -105,12 +120,15 @@ async def test_if_none_match_with_the_current_tag_is_304_with_the_etag_and_no_bo
         assert stale.status_code == 200
         assert stale.json() == full.json()
 
+    # region: blog
     # A change gives the post a new tag: the old one no longer matches.
-    old = (await app.get(urls[0], headers=alice)).headers["etag"]
-    await app.patch(urls[0], json={"content": "v2"}, headers=alice)
-    fresh = await app.get(urls[0], headers={**alice, "If-None-Match": old})
+    post_url = f"/v1/posts/{post['id']}"
+    old = (await app.get(post_url, headers=alice)).headers["etag"]
+    await app.patch(post_url, json={"content": "v2"}, headers=alice)
+    fresh = await app.get(post_url, headers={**alice, "If-None-Match": old})
     assert fresh.status_code == 200
     assert fresh.headers["etag"] == '"2"'
+    # endregion
 
 
 # region: webhook
@@ -137,28 +155,31 @@ async def test_a_user_s_tag_changes_when_the_user_does(app, keys):
 
 async def test_if_none_match_on_an_error_or_a_listing_changes_nothing(app, keys):
     alice = {**keys.headers("alice"), "If-None-Match": "*"}
+    assert_problem(await app.get(f"/v1/users/{uuid.uuid4()}", headers=alice), 404)
+    # region: blog
     assert_problem(await app.get(f"/v1/posts/{uuid.uuid4()}", headers=alice), 404)
     assert (await app.get("/v1/posts", headers=alice)).status_code == 200
+    # endregion
 
 
 # -- HEAD, OPTIONS and Allow ----------------------------------------------------------------------
 
 
 async def test_head_works_wherever_get_does_with_the_get_headers_and_no_body(app, keys):
-    post, _ = await _post_and_comment(app, keys)
     alice = keys.headers("alice")
     urls = [
         "/health/live",
         "/health/ready",
-        "/v1/posts",
-        f"/v1/posts/{post['id']}",
-        "/v1/comments",
         "/v1/users/me",
         "/v1/service-context",
         "/docs",
         "/docs/openapi.json",
         "/docs/assets/swagger-ui.css",
     ]
+    # region: blog
+    post, _ = await _post_and_comment(app, keys)
+    urls += ["/v1/posts", f"/v1/posts/{post['id']}", "/v1/comments"]
+    # endregion
     for url in urls:
         got = await app.get(url, headers=alice)
         head = await app.head(url, headers=alice)
@@ -166,11 +187,11 @@ async def test_head_works_wherever_get_does_with_the_get_headers_and_no_body(app
         assert head.content == b"", url
         for name in ("content-type", "content-length", "etag"):
             assert head.headers.get(name) == got.headers.get(name), (url, name)
-    unauthenticated = await app.head("/v1/posts")
+    unauthenticated = await app.head("/v1/users/me")
     assert unauthenticated.status_code == 401
     assert unauthenticated.headers["www-authenticate"].startswith("Bearer")
     assert unauthenticated.content == b""
-    assert (await app.head(f"/v1/posts/{uuid.uuid4()}", headers=alice)).status_code == 404
+    assert (await app.head(f"/v1/users/{uuid.uuid4()}", headers=alice)).status_code == 404
     # region: webhook
     refused = await app.head(WEBHOOK)  # no GET there: no HEAD either
     assert refused.status_code == 405
@@ -179,10 +200,12 @@ async def test_head_works_wherever_get_does_with_the_get_headers_and_no_body(app
 
 
 ALLOW = {
+    # region: blog
     "/v1/posts": "GET, HEAD, OPTIONS, POST",
     "/v1/posts/{id}": "DELETE, GET, HEAD, OPTIONS, PATCH",
     "/v1/comments": "GET, HEAD, OPTIONS, POST",
     "/v1/comments/{id}": "DELETE, GET, HEAD, OPTIONS, PATCH",
+    # endregion
     "/v1/users/me": "GET, HEAD, OPTIONS",
     "/v1/users/{id}": "GET, HEAD, OPTIONS",
     "/v1/service-context": "GET, HEAD, OPTIONS, PATCH",
@@ -209,7 +232,7 @@ async def test_options_and_every_405_list_all_methods_of_the_path(app, keys, pat
 
 
 async def test_options_needs_the_token_on_v1_and_an_unknown_path_has_no_allow(app):
-    assert_problem(await app.options("/v1/posts"), 401)  # like every method on /v1
+    assert_problem(await app.options("/v1/users/me"), 401)  # like every method on /v1
     unknown = await app.options("/nowhere")
     assert_problem(unknown, 404)
     assert "allow" not in unknown.headers
@@ -217,7 +240,7 @@ async def test_options_needs_the_token_on_v1_and_an_unknown_path_has_no_allow(ap
 
 async def test_a_cors_preflight_is_still_answered_by_the_cors_policy(app):
     preflight = await app.options(
-        "/v1/posts", headers={"Origin": "https://front.test", "Access-Control-Request-Method": "PATCH"}
+        "/v1/service-context", headers={"Origin": "https://front.test", "Access-Control-Request-Method": "PATCH"}
     )
     assert preflight.status_code in (200, 204)
     assert preflight.headers["access-control-allow-origin"] == "https://front.test"
@@ -226,34 +249,41 @@ async def test_a_cors_preflight_is_still_answered_by_the_cors_policy(app):
 
 async def test_cors_responses_expose_etag_and_location(app, keys):
     origin = {"Origin": "https://front.test"}
-    created = await app.post("/v1/posts", json={"content": "x"}, headers={**keys.headers("alice"), **origin})
-    assert created.status_code == 201
-    exposed = {name.strip().lower() for name in created.headers["access-control-expose-headers"].split(",")}
+    me = await app.get("/v1/users/me", headers={**keys.headers("alice"), **origin})
+    assert me.status_code == 200
+    exposed = {name.strip().lower() for name in me.headers["access-control-expose-headers"].split(",")}
     assert {"etag", "location"} <= exposed
 
 
 # -- Media types, bodies, Authorization ---------------------------------------------------------
 
 
-def _body_routes(post: dict[str, Any], comment: dict[str, Any]) -> list[tuple[str, str, bytes]]:
-    return [
+async def _body_routes(app: AsyncTestClient[Any], keys: TestKeys) -> list[tuple[str, str, bytes]]:
+    """Every route that takes a body, with a valid one (the posts' and comments' on a post and comment made here)."""
+    routes = [("PATCH", "/v1/service-context", b'{"maintenance": false}')]
+    # region: blog
+    post, comment = await _post_and_comment(app, keys)
+    routes += [
         ("POST", "/v1/posts", b'{"content": "x"}'),
         ("PATCH", f"/v1/posts/{post['id']}", b'{"content": "x"}'),
         ("POST", "/v1/comments", b'{"post_id": "%s", "content": "x"}' % post["id"].encode()),
         ("PATCH", f"/v1/comments/{comment['id']}", b'{"content": "x"}'),
-        ("PATCH", "/v1/service-context", b'{"maintenance": false}'),
     ]
+    # endregion
+    return routes
 
 
 @pytest.mark.parametrize(
     "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/jsonx", "json"]
 )
 async def test_a_body_that_is_not_declared_json_is_415_and_changes_nothing(app, keys, content_type):
-    post, comment = await _post_and_comment(app, keys)
+    routes = await _body_routes(app, keys)
     admin = keys.headers("root", ("admin",))
+    # region: blog
     totals = [(await app.get(f"/v1/{kind}", headers=admin)).json()["total"] for kind in ("posts", "comments")]
+    # endregion
     headers = {**admin, **({"Content-Type": content_type} if content_type else {})}
-    for method, url, body in _body_routes(post, comment):
+    for method, url, body in routes:
         refused = await app.request(method, url, content=body, headers=headers)
         assert_problem(refused, 415)
     # region: webhook
@@ -263,9 +293,12 @@ async def test_a_body_that_is_not_declared_json_is_415_and_changes_nothing(app, 
     assert_problem(await app.post(WEBHOOK, content=event, headers={**headers, **signature}), 415)
     # endregion
 
+    # region: blog
     assert [(await app.get(f"/v1/{kind}", headers=admin)).json()["total"] for kind in ("posts", "comments")] == totals
-    for item, kind in ((post, "posts"), (comment, "comments")):
-        assert (await app.get(f"/v1/{kind}/{item['id']}", headers=admin)).json()["version"] == 1
+    for _, url, _ in routes:
+        if url.startswith(("/v1/posts/", "/v1/comments/")):
+            assert (await app.get(url, headers=admin)).json()["version"] == 1
+    # endregion
     assert (await app.get("/v1/service-context", headers=admin)).json()["maintenance"] is False
     # region: webhook
     assert_problem(await app.get(f"/v1/users/{user_id}", headers=admin), 404)
@@ -277,18 +310,18 @@ async def test_a_body_that_is_not_declared_json_is_415_and_changes_nothing(app, 
     ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"],
 )
 async def test_json_media_types_with_parameters_are_accepted(app, keys, content_type):
-    post, comment = await _post_and_comment(app, keys)
+    routes = await _body_routes(app, keys)
     admin = {**keys.headers("root", ("admin",)), "Content-Type": content_type}
-    for method, url, body in _body_routes(post, comment):
+    for method, url, body in routes:
         response = await app.request(method, url, content=body, headers=admin)
         assert response.status_code in (200, 201), (method, url, response.text)
 
 
 @pytest.mark.parametrize("raw", [b"a\xffb", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"])
 async def test_json_that_is_not_utf8_is_400_on_every_body_route(app, keys, raw):
-    post, comment = await _post_and_comment(app, keys)
+    routes = await _body_routes(app, keys)
     admin = {**keys.headers("root", ("admin",)), "Content-Type": "application/json"}
-    for method, url, body in _body_routes(post, comment):
+    for method, url, body in routes:
         bad = body.replace(b'"x"', b'"' + raw + b'"').replace(b"false", b'"' + raw + b'"')
         problem = assert_problem(await app.request(method, url, content=bad, headers=admin), 400)
         assert problem["errors"][0]["field"] == "body"
@@ -311,6 +344,7 @@ async def test_two_authorization_headers_are_400(app, keys):
         assert problem["errors"][0]["field"] == "Authorization"
 
 
+# region: blog
 async def test_content_at_the_limit_after_trimming_is_accepted_however_padded(app, keys):
     content = "x" * CONTENT_MAX_LENGTH
     created = await app.post("/v1/posts", json={"content": "  " + content + "\n "}, headers=keys.headers("alice"))
@@ -318,3 +352,6 @@ async def test_content_at_the_limit_after_trimming_is_accepted_however_padded(ap
     assert created.json()["content"] == content
     longer = await app.post("/v1/posts", json={"content": " " + content + "x "}, headers=keys.headers("alice"))
     assert_problem(longer, 400)
+
+
+# endregion

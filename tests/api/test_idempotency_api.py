@@ -19,8 +19,8 @@ from adapters.db.idempotency import purge_expired
 from app.main import create_app
 from domain.idempotency import KEPT_FOR
 from domain.ports import Clock, IdempotencyKeys, UnitOfWorkFactory
-from tests.api.test_posts_api import assert_problem
 from tests.support.asgi_client import concurrent_client
+from tests.support.problems import assert_problem
 from tests.support.tokens import TestKeys
 
 # These tests are about who wins, not about timeouts or admission (as tests/reliability/test_concurrency.py).

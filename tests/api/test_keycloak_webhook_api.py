@@ -14,8 +14,8 @@ from lagom import Container
 from litestar.testing import AsyncTestClient
 
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
-from tests.support.keycloak_events import SECRET, admin_event, encode, sign
+from tests.support.keycloak_events import SECRET, admin_event, encode, group_event, sign
+from tests.support.problems import assert_problem
 
 URL = "/v1/authentication/webhook/events-synchronization"
 KC_ID = uuid.UUID("3e1f5a7c-9b2d-4f6e-8a0c-1d3b5f7a9c2e")
@@ -93,6 +93,7 @@ async def test_create_update_delete(hook, keys, phase_two):
     assert (deleted["is_active"], deleted["username"]) == (False, "alice.a")
 
 
+# region: blog
 async def test_a_deleted_users_posts_stay_and_they_can_no_longer_write(hook, keys):
     token = keys.headers("alice", sub=str(KC_ID))  # Keycloak's subject is the user id
     post = (await hook.post("/v1/posts", json={"content": "mine"}, headers=token)).json()
@@ -101,6 +102,22 @@ async def test_a_deleted_users_posts_stay_and_they_can_no_longer_write(hook, key
     assert (await deliver(hook, admin_event("DELETE", KC_ID, 5))).status_code == 204
     assert (await hook.get(f"/v1/posts/{post['id']}", headers=token)).status_code == 200
     assert_problem(await hook.post("/v1/posts", json={"content": "again"}, headers=token), 403)
+
+
+# endregion
+
+
+async def test_group_and_membership_events_are_accepted(hook, keys):
+    """They keep the groups posts are shared with in step (tests/api/test_sharing_api.py); a service
+    without sharing ignores them. Either way Keycloak gets its 204 and retries nothing."""
+    group = uuid.uuid4()
+    for event in (
+        group_event("CREATE", group, 1, name="staff"),
+        group_event("CREATE", group, 2, user_id=KC_ID, name="staff"),
+        group_event("DELETE", group, 3),
+    ):
+        assert (await deliver(hook, event)).status_code == 204
+    assert await user(hook, keys) is None, "a membership event makes no user record"
 
 
 async def test_a_replayed_event_changes_nothing(hook, keys):

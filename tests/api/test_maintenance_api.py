@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from app.main import create_app
 from app.maintenance import EXEMPT_PATHS
-from tests.api.test_posts_api import assert_problem
+from tests.support.problems import assert_problem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # region: webhook
@@ -50,7 +50,7 @@ async def test_service_context_reads_and_admin_switches_it(client, keys):
 
     off = await switch(client, keys, False)
     assert off["maintenance"] is False
-    assert (await client.get("/v1/posts", headers=keys.headers())).status_code == 200
+    assert (await client.get("/v1/users/me", headers=keys.headers())).status_code == 200
 
 
 async def test_only_an_admin_may_switch_and_bad_bodies_change_nothing(client, keys):
@@ -64,19 +64,24 @@ async def test_only_an_admin_may_switch_and_bad_bodies_change_nothing(client, ke
 
 
 async def test_while_on_every_route_answers_503_except_the_exempt_ones(client, keys):
+    # region: blog
     created = await client.post("/v1/posts", json={"content": "before"}, headers=keys.headers())
     assert created.status_code == 201
+    # endregion
     await switch(client, keys, True)
 
     user = keys.headers()
+    # region: blog
     assert_maintenance(await client.get("/v1/posts", headers=user))
     assert_maintenance(await client.get(created.headers["location"], headers=user))
     assert_maintenance(await client.post("/v1/posts", json={"content": "during"}, headers=user))
     assert_maintenance(
         await client.post("/v1/comments", json={"post_id": created.json()["id"], "content": "x"}, headers=user)
     )
+    # endregion
     assert_maintenance(await client.get("/v1/users/me", headers=user))
-    assert_maintenance(await client.get("/v1/posts")), "maintenance is told before the token is checked"
+    assert_maintenance(await client.get(f"/v1/users/{keys.user_id('alice')}", headers=user))
+    assert_maintenance(await client.get("/v1/users/me")), "maintenance is told before the token is checked"
 
     assert (await client.get("/health/live")).status_code == 200
     assert (await client.get("/health/ready")).status_code == 200
@@ -87,9 +92,12 @@ async def test_while_on_every_route_answers_503_except_the_exempt_ones(client, k
     assert (await client.get("/v1/service-context", headers=user)).json()["maintenance"] is True
 
     await switch(client, keys, False)
+    assert (await client.get("/v1/users/me", headers=user)).status_code == 200
+    # region: blog
     listing = await client.get("/v1/posts", headers=user)
     assert listing.status_code == 200
     assert [p["content"] for p in listing.json()["items"]] == ["before"], "nothing was written during maintenance"
+    # endregion
 
 
 # region: webhook
@@ -104,7 +112,7 @@ async def test_the_keycloak_webhook_stays_up(engine, make_container, keys):
         app.register(webhook_stand_in)
     async with AsyncTestClient(app=app) as client:
         await switch(client, keys, True)
-        assert_maintenance(await client.get("/v1/posts", headers=keys.headers()))
+        assert_maintenance(await client.get("/v1/users/me", headers=keys.headers()))
         response = await client.post(WEBHOOK_PATH, content=b"{}", headers={"content-type": "application/json"})
         assert response.status_code < 500 or "maintenance" not in response.text, response.text
 
@@ -116,10 +124,10 @@ async def test_it_survives_a_restart(engine, make_container, keys):
     async with AsyncTestClient(app=create_app(make_container())) as client:
         await switch(client, keys, True)
     async with AsyncTestClient(app=create_app(make_container())) as client:
-        assert_maintenance(await client.get("/v1/posts", headers=keys.headers()))
+        assert_maintenance(await client.get("/v1/users/me", headers=keys.headers()))
         await switch(client, keys, False)
     async with AsyncTestClient(app=create_app(make_container())) as client:
-        assert (await client.get("/v1/posts", headers=keys.headers())).status_code == 200
+        assert (await client.get("/v1/users/me", headers=keys.headers())).status_code == 200
 
 
 async def eventually(probe, expected_status: int, deadline_s: float = 10.0) -> None:
@@ -157,13 +165,13 @@ async def test_the_cli_switches_it_for_running_instances(db_url, engine, make_co
         assert on.returncode == 0, on.stderr
         assert on.stdout.startswith("maintenance on")
         assert "operator" in on.stdout
-        await eventually(lambda: client.get("/v1/posts", headers=user), 503)
+        await eventually(lambda: client.get("/v1/users/me", headers=user), 503)
         assert (await client.get("/v1/service-context", headers=user)).json()["maintenance"] is True
 
         off = await asyncio.to_thread(cli, db_url, "off")
         assert off.returncode == 0, off.stderr
         assert off.stdout.startswith("maintenance off (since")
-        await eventually(lambda: client.get("/v1/posts", headers=user), 200)
+        await eventually(lambda: client.get("/v1/users/me", headers=user), 200)
 
 
 def test_the_cli_refuses_an_unknown_state_and_reports_a_dead_database():

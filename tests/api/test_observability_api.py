@@ -20,10 +20,10 @@ from app.main import create_app
 from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.settings import Settings, with_layer
-from tests.api.test_posts_api import assert_problem
 from tests.integration.test_deploy_files import dashboard_metric_names
 from tests.support.fake_openfga import FakeOpenFGA
 from tests.support.openfga import openfga_env
+from tests.support.problems import assert_problem
 
 
 def json_lines(captured: str) -> list[dict[str, Any]]:
@@ -74,14 +74,14 @@ async def test_a_missing_or_bad_request_id_is_replaced(observed, sent):
 async def test_one_access_line_per_request_with_the_route_template(observed, keys, capsys):
     client, _ = observed
     capsys.readouterr()
-    response = await client.get("/v1/posts/not-a-uuid", headers={**keys.headers(), "X-Request-ID": "one"})
+    response = await client.get("/v1/users/not-a-uuid", headers={**keys.headers(), "X-Request-ID": "one"})
     assert response.status_code == 400
     await client.get("/no/such/route", headers={"X-Request-ID": "two"})
     out = capsys.readouterr().out
 
     (line,) = access_lines(out, "one")
     assert line["method"] == "GET"
-    assert line["path"] == "/v1/posts/{post_id}", "the template, never the raw path"
+    assert line["path"] == "/v1/users/{user_id}", "the template, never the raw path"
     assert line["status"] == 400
     assert line["duration_ms"] >= 0
     assert line["logger"] == "app.access"
@@ -139,7 +139,9 @@ async def test_log_level_cors_and_maintenance_ttl_change_live(observed, capsys):
         capsys.readouterr()
         response = await client.get("/health/live", headers={**origin, "X-Request-ID": "quiet"})
         assert response.headers["access-control-allow-origin"] == "https://front.example"
-        preflight = await client.options("/v1/posts", headers={**origin, "Access-Control-Request-Method": "POST"})
+        preflight = await client.options(
+            "/v1/service-context", headers={**origin, "Access-Control-Request-Method": "PATCH"}
+        )
         assert preflight.status_code == 204
         assert preflight.headers["access-control-allow-origin"] == "https://front.example"
         assert access_lines(capsys.readouterr().out, "quiet") == [], "INFO lines are off at WARNING"
@@ -166,9 +168,9 @@ async def test_metrics_count_requests_per_route_template_and_status(observed, ke
     client, _ = observed
     user = keys.headers()
     for _ in range(3):
-        assert (await client.get("/v1/posts", headers=user)).status_code == 200
-    await client.get("/v1/posts/nope", headers=user)
-    await client.request("BREW", "/v1/posts")
+        assert (await client.get("/v1/users/me", headers=user)).status_code == 200
+    await client.get("/v1/users/nope", headers=user)
+    await client.request("BREW", "/v1/users/me")
 
     response = await client.get("/metrics")
     assert response.status_code == 200
@@ -176,11 +178,11 @@ async def test_metrics_count_requests_per_route_template_and_status(observed, ke
     found = samples(response.text)
 
     requests = {(s.labels["method"], s.labels["route"], s.labels["status"]): s.value for s in found["http_requests"]}
-    assert requests[("GET", "/v1/posts", "200")] == 3
-    assert requests[("GET", "/v1/posts/{post_id}", "400")] == 1
+    assert requests[("GET", "/v1/users/me", "200")] == 3
+    assert requests[("GET", "/v1/users/{user_id}", "400")] == 1
     assert ("OTHER", "unmatched", "405") in requests, "unknown methods do not become labels"
     buckets = [s for s in found["http_request_duration_seconds"] if s.name.endswith("_count")]
-    assert any(s.labels["route"] == "/v1/posts" and s.value == 3 for s in buckets)
+    assert any(s.labels["route"] == "/v1/users/me" and s.value == 3 for s in buckets)
     assert "process_resident_memory_bytes" in found
 
     pool = {s.labels.get("state"): s.value for s in found.get("db_pool_connections", [])}
@@ -214,7 +216,7 @@ async def test_registered_gauges_are_read_at_scrape_time(observed):
 async def test_metrics_need_no_token_and_stay_up_in_maintenance(observed, keys):
     client, container = observed
     container[MaintenanceGate].remember(True)
-    assert_problem(await client.get("/v1/posts", headers=keys.headers()), 503)
+    assert_problem(await client.get("/v1/users/me", headers=keys.headers()), 503)
     assert (await client.get("/metrics")).status_code == 200
     container[MaintenanceGate].remember(False)
 
@@ -240,7 +242,7 @@ async def test_the_grafana_dashboard_reads_metrics_the_app_serves(db_url, engine
         # endregion
         container = make_container(METRICS_ENABLED="true", **env)
         async with AsyncTestClient(app=create_app(container)) as client:
-            assert (await client.get("/v1/posts", headers=keys.headers())).status_code == 200
+            assert (await client.get("/v1/users/me", headers=keys.headers())).status_code == 200
             container[Metrics].observe_rpc("blog.v1.PostService", "GetPost", "OK", 0.01)
             scraped = (await client.get("/metrics")).text
     served = {sample.name for family in text_string_to_metric_families(scraped) for sample in family.samples}

@@ -28,9 +28,9 @@ from litestar.testing import AsyncTestClient
 from adapters.auth.oidc import OidcStartupError
 from app.container import build_container
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
 from tests.conftest import settings_for
 from tests.support.oidc_issuer import OidcIssuer
+from tests.support.problems import assert_problem
 
 
 @asynccontextmanager
@@ -163,9 +163,10 @@ async def test_tokens_within_the_rules_are_accepted(client, issuer, mint_kwargs)
 async def test_realm_role_admin_makes_an_administrator(client, issuer):
     bob, alice = bearer(issuer.mint(username="bob")), bearer(issuer.mint(username="alice", roles=["admin"]))
     mallory = bearer(issuer.mint(username="mallory", client_roles=["admin"]))  # a client role is not enough
-    post = (await client.post("/v1/posts", json={"content": "bob's"}, headers=bob)).json()
-    assert_problem(await client.delete(f"/v1/posts/{post['id']}", headers=mallory), 403)
-    assert (await client.delete(f"/v1/posts/{post['id']}", headers=alice)).status_code == 204
+    off = {"maintenance": False}  # an administrator's route (the service context)
+    assert_problem(await client.patch("/v1/service-context", json=off, headers=bob), 403)
+    assert_problem(await client.patch("/v1/service-context", json=off, headers=mallory), 403)
+    assert (await client.patch("/v1/service-context", json=off, headers=alice)).status_code == 200
 
 
 async def test_keys_are_fetched_once_not_per_request(client, issuer):

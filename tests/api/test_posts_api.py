@@ -7,16 +7,7 @@ import uuid
 
 import pytest
 
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert {"type", "title", "status", "detail", "instance"} <= body.keys()
-    assert body["status"] == status
-    return body
+from tests.support.problems import assert_problem
 
 
 async def create(client, keys, content="hello", user="alice"):

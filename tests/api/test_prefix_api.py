@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture
@@ -33,11 +33,12 @@ async def test_health_and_docs_move_under_the_prefix(blog):
 
     document = (await blog.get("/blog/docs/openapi.json")).json()
     assert document["servers"] == [{"url": "/blog"}]
-    assert "/v1/posts" in document["paths"], "paths are relative to the server URL"
+    assert "/v1/users/me" in document["paths"], "paths are relative to the server URL"
 
 
 async def test_the_api_works_under_the_prefix_and_locations_carry_it(blog, keys):
     user = keys.headers()
+    # region: blog
     created = await blog.post("/blog/v1/posts", json={"content": "hello"}, headers=user)
     assert created.status_code == 201, created.text
     post = created.json()
@@ -50,16 +51,19 @@ async def test_the_api_works_under_the_prefix_and_locations_carry_it(blog, keys)
     assert (await blog.get(comment.headers["location"], headers=user)).status_code == 200
 
     assert (await blog.get("/blog/v1/posts", headers=user)).json()["total"] == 1
-    assert (await blog.get("/blog/v1/users/me", headers=user)).status_code == 200
-    assert (await blog.get("/blog/v1/service-context", headers=user)).status_code == 200
     assert (await blog.delete(f"/blog/v1/posts/{post['id']}", headers=user)).status_code == 204
+    # endregion
+    me = await blog.get("/blog/v1/users/me", headers=user)
+    assert me.status_code == 200
+    assert (await blog.get(f"/blog/v1/users/{me.json()['id']}", headers=user)).json() == me.json()
+    assert (await blog.get("/blog/v1/service-context", headers=user)).status_code == 200
 
 
 async def test_a_path_that_repeats_the_prefix_is_routed_once(blog, keys):
     # The prefix is cut once, at the start: "/blog" later in the path is an ordinary segment.
-    problem = assert_problem(await blog.get("/blog/v1/posts/blog", headers=keys.headers()), 400)
-    assert problem["errors"][0]["field"] == "post_id"
-    assert_problem(await blog.get("/blog/blog/v1/posts", headers=keys.headers()), 404)
+    problem = assert_problem(await blog.get("/blog/v1/users/blog", headers=keys.headers()), 400)
+    assert problem["errors"][0]["field"] == "user_id"
+    assert_problem(await blog.get("/blog/blog/v1/users/me", headers=keys.headers()), 404)
 
 
 @pytest.mark.parametrize(
@@ -70,9 +74,9 @@ async def test_a_path_that_repeats_the_prefix_is_routed_once(blog, keys):
         "/docs",
         "/docs/openapi.json",
         "/docs/assets/swagger-ui.css",
-        "/v1/posts",
+        "/v1/users/me",
         "/blogger",
-        "/BLOG/v1/posts",
+        "/BLOG/v1/users/me",
     ],
 )
 async def test_anything_outside_the_prefix_is_a_404_problem(blog, keys, path):
@@ -84,4 +88,5 @@ async def test_anything_outside_the_prefix_is_a_404_problem(blog, keys, path):
 async def test_a_404_inside_the_prefix_names_the_full_path(blog, keys):
     problem = assert_problem(await blog.get("/blog/nope", headers=keys.headers()), 404)
     assert problem["instance"] == "/blog/nope"
-    assert assert_problem(await blog.put("/blog/v1/posts", headers=keys.headers()), 405)["instance"] == "/blog/v1/posts"
+    put = await blog.put("/blog/v1/users/me", headers=keys.headers())
+    assert assert_problem(put, 405)["instance"] == "/blog/v1/users/me"

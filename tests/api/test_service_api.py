@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.listing import MAX_OFFSET
-from tests.api.test_posts_api import assert_problem
+from tests.support.problems import assert_problem
 
 
 async def test_health_needs_no_token(client):
@@ -15,7 +15,7 @@ async def test_health_needs_no_token(client):
 
 async def test_unknown_route_is_a_404_problem_and_wrong_method_405(client, keys):
     assert_problem(await client.get("/nope"), 404)
-    assert_problem(await client.put("/v1/posts", headers=keys.headers()), 405)
+    assert_problem(await client.put("/v1/users/me", headers=keys.headers()), 405)
 
 
 async def test_docs_are_served_offline(client):
@@ -33,16 +33,19 @@ async def test_openapi_describes_routes_constraints_and_problems(client):
     assert doc["openapi"].startswith("3.1")
     paths = doc["paths"]
     for path in (
+        # region: blog
         "/v1/posts",
         "/v1/posts/{post_id}",
         "/v1/comments",
         "/v1/comments/{comment_id}",
+        # endregion
         "/v1/users/me",
         "/v1/users/{user_id}",
         "/health/live",
         "/health/ready",
     ):
         assert path in paths, path
+    # region: blog
     schemas = doc["components"]["schemas"]
     content = schemas["ContentIn"]["properties"]["content"]
     assert content["minLength"] == 1
@@ -56,6 +59,7 @@ async def test_openapi_describes_routes_constraints_and_problems(client):
     patch = paths["/v1/posts/{post_id}"]["patch"]["responses"]
     for status in ("400", "401", "403", "404", "412", "503"):
         assert "application/problem+json" in patch[status]["content"], status
+    # endregion
 
 
 async def test_responses_say_nosniff(client):
@@ -67,6 +71,7 @@ async def test_openapi_states_headers_conditions_and_every_status(client):
     the rest in `just lint` and tests/integration/test_openapi_client.py)."""
     doc = (await client.get("/docs/openapi.json")).json()
     paths, schemas = doc["paths"], doc["components"]["schemas"]
+    # region: blog
     item, comment = paths["/v1/posts/{post_id}"], paths["/v1/comments/{comment_id}"]
 
     assert set(paths["/v1/posts"]["post"]["responses"]["201"]["headers"]) == {"Location", "ETag"}
@@ -79,13 +84,16 @@ async def test_openapi_states_headers_conditions_and_every_status(client):
     for operation in (item["patch"], item["delete"], comment["patch"], comment["delete"]):
         assert "If-Match" in {p["name"] for p in operation["parameters"] if p["in"] == "header"}
         assert "412" in operation["responses"]
+    # endregion
 
     body_taking = [(path, method) for path, item_ in paths.items() for method in item_ if method in ("post", "patch")]
     assert {  # and any a new resource adds
+        # region: blog
         ("/v1/posts", "post"),
         ("/v1/posts/{post_id}", "patch"),
         ("/v1/comments", "post"),
         ("/v1/comments/{comment_id}", "patch"),
+        # endregion
         ("/v1/service-context", "patch"),
         # region: webhook
         ("/v1/authentication/webhook/events-synchronization", "post"),
@@ -102,6 +110,7 @@ async def test_openapi_states_headers_conditions_and_every_status(client):
                 assert "413" in operation["responses"], (path, method)
             assert set(operation["tags"]) <= {tag["name"] for tag in doc["tags"]}
 
+    # region: blog
     query = {p["name"]: p["schema"] for p in paths["/v1/posts"]["get"]["parameters"]}
     assert (query["limit"]["minimum"], query["limit"]["maximum"]) == (1, 100)
     assert query["offset"]["maximum"] == MAX_OFFSET  # deeper: cursor
@@ -109,5 +118,12 @@ async def test_openapi_states_headers_conditions_and_every_status(client):
         assert isinstance(bound, int)
     for name in ("from_date", "to_date"):
         assert (query[name]["type"], query[name]["format"]) == ("string", "date-time")
-    for refusing in ("ContentIn", "NewComment", "MaintenanceIn"):
+    # endregion
+    for refusing in (
+        # region: blog
+        "ContentIn",
+        "NewComment",
+        # endregion
+        "MaintenanceIn",
+    ):
         assert schemas[refusing]["additionalProperties"] is False, refusing

@@ -13,8 +13,9 @@ from litestar.testing import AsyncTestClient
 
 from app.main import create_app
 from tests.api.test_keycloak_webhook_api import deliver
-from tests.api.test_posts_api import assert_problem, create
+from tests.api.test_posts_api import create
 from tests.support.keycloak_events import SECRET, group_event
+from tests.support.problems import assert_problem
 
 STAFF = uuid.UUID("0e6c1d2a-7b3f-4c5d-8e9f-a1b2c3d4e5f6")
 ADMIN = ("admin",)

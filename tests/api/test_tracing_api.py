@@ -79,26 +79,24 @@ async def traced(
 
 
 async def test_a_request_is_one_server_span_named_by_its_route(traced, exporter, keys):
-    response = await traced.get("/v1/posts/not-a-uuid", headers={**keys.headers(), "X-Request-ID": "r-1"})
+    response = await traced.get("/v1/users/not-a-uuid", headers={**keys.headers(), "X-Request-ID": "r-1"})
     assert response.status_code == 400
     (span,) = server_spans(exporter)
-    assert span.name == "GET /v1/posts/{post_id}"
+    assert span.name == "GET /v1/users/{user_id}"
     assert span.parent is None, "no traceparent: a trace of its own"
     attributes = dict(span.attributes or {})
     assert attributes["http.request.method"] == "GET"
-    assert attributes["http.route"] == "/v1/posts/{post_id}"
-    assert attributes["url.path"] == "/v1/posts/not-a-uuid"
+    assert attributes["http.route"] == "/v1/users/{user_id}"
+    assert attributes["url.path"] == "/v1/users/not-a-uuid"
     assert attributes["http.response.status_code"] == 400
     assert attributes["http.request.id"] == "r-1"
 
 
 async def test_the_callers_traceparent_is_continued(traced, exporter, keys):
-    response = await traced.post(
-        "/v1/posts", json={"content": "traced"}, headers={**keys.headers(), "traceparent": TRACEPARENT}
-    )
-    assert response.status_code == 201
+    response = await traced.get("/v1/users/me", headers={**keys.headers(), "traceparent": TRACEPARENT})
+    assert response.status_code == 200
     (span,) = server_spans(exporter)
-    assert span.name == "POST /v1/posts"
+    assert span.name == "GET /v1/users/me"
     assert hex_ids(span)[0] == CALLER_TRACE
     assert span.parent is not None
     assert format(span.parent.span_id, "016x") == CALLER_SPAN
@@ -106,7 +104,8 @@ async def test_the_callers_traceparent_is_continued(traced, exporter, keys):
 
 
 async def test_database_statements_are_spans_under_the_request(traced, exporter, keys, db_url):
-    assert (await traced.post("/v1/posts", json={"content": "x"}, headers=keys.headers())).status_code == 201
+    # The caller's first request writes their user record (created from the token).
+    assert (await traced.get("/v1/users/me", headers=keys.headers("newcomer"))).status_code == 200
     (request,) = server_spans(exporter)
     statements = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
     if not db_url.startswith("postgresql"):
@@ -153,11 +152,11 @@ async def test_a_request_the_caller_did_not_sample_builds_no_span_below_the_edge
     capsys.readouterr()
     try:
         headers = {**keys.headers(), "traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-00", "X-Request-ID": "unsampled"}
-        assert (await traced.post("/v1/posts", json={"content": "x"}, headers=headers)).status_code == 201
+        assert (await traced.get("/v1/users/me", headers=headers)).status_code == 200
     finally:
         quiet.inner = inner
     assert exporter.get_finished_spans() == ()
-    assert asked == ["POST"], "only the server span was started"
+    assert asked == ["GET"], "only the server span was started"
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     (access,) = [line for line in lines if line.get("request_id") == "unsampled" and line["event"] == "request"]
     assert access["trace_id"] == CALLER_TRACE
@@ -176,6 +175,7 @@ def fga() -> AsyncIterator[FakeOpenFGA]:
         yield server
 
 
+# region: blog
 async def test_openfga_calls_are_spans_and_receive_the_traceparent(engine, make_container, exporter, fga, keys, db_url):
     container = make_container({Tracing: Tracing(exporter)}, **openfga_env(fga, OUTBOX_POLL_SECONDS="0.2"))
     async with AsyncTestClient(app=create_app(container)) as client:
@@ -212,6 +212,7 @@ async def test_an_outbox_batch_is_a_span_around_its_delivery(engine, make_contai
     assert write.headers["traceparent"].split("-")[1] == hex_ids(batch)[0]
 
 
+# endregion
 # endregion
 
 
@@ -267,21 +268,19 @@ async def test_the_otlp_exporter_sends_the_spans_as_protobuf(engine, make_contai
         monkeypatch.setenv("OTEL_SERVICE_NAME", "blog-under-test")
         monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "50")
         async with AsyncTestClient(app=create_app(make_container())) as client:
-            response = await client.post(
-                "/v1/posts", json={"content": "exported"}, headers={**keys.headers(), "traceparent": TRACEPARENT}
-            )
-            assert response.status_code == 201
+            response = await client.get("/v1/users/me", headers={**keys.headers(), "traceparent": TRACEPARENT})
+            assert response.status_code == 200
         # the lifespan's end flushed the batch processor
         received = receiver.spans()
     assert received, "nothing was exported"
     assert {resource["service.name"] for resource, _ in received} == {"blog-under-test"}
-    (server,) = [span for _, span in received if span.name == "POST /v1/posts"]
+    (server,) = [span for _, span in received if span.name == "GET /v1/users/me"]
     assert server.kind == server.SPAN_KIND_SERVER
     assert server.trace_id.hex() == CALLER_TRACE
     assert server.parent_span_id.hex() == CALLER_SPAN
     attributes = {a.key: a.value for a in server.attributes}
-    assert attributes["http.route"].string_value == "/v1/posts"
-    assert attributes["http.response.status_code"].int_value == 201
+    assert attributes["http.route"].string_value == "/v1/users/me"
+    assert attributes["http.response.status_code"].int_value == 200
     if db_url.startswith("postgresql"):
         statements = [
             span for _, span in received if span.trace_id == server.trace_id and span.kind == span.SPAN_KIND_CLIENT

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.api.test_posts_api import assert_problem
+from tests.support.problems import assert_problem
 
 
 async def test_me_creates_the_user_from_the_token(client, keys):
@@ -26,11 +26,15 @@ async def test_me_creates_the_user_from_the_token(client, keys):
     assert by_id.json() == user
 
 
+# region: blog
 async def test_first_write_creates_the_user(client, keys):
     await client.post("/v1/posts", json={"content": "hi"}, headers=keys.headers("erin"))
     response = await client.get(f"/v1/users/{keys.user_id('erin')}", headers=keys.headers("other"))
     assert response.status_code == 200
     assert response.json()["username"] == "erin"
+
+
+# endregion
 
 
 async def test_unknown_user_404_malformed_id_400(client, keys):
@@ -51,6 +55,7 @@ async def test_every_v1_route_needs_a_bearer_token(client, headers, reason):
     for method, url in [
         ("GET", "/v1/users/me"),
         ("GET", f"/v1/users/{uuid.uuid4()}"),
+        # region: blog
         ("GET", "/v1/posts"),
         ("POST", "/v1/posts"),
         ("GET", f"/v1/posts/{uuid.uuid4()}"),
@@ -61,6 +66,7 @@ async def test_every_v1_route_needs_a_bearer_token(client, headers, reason):
         ("GET", f"/v1/comments/{uuid.uuid4()}"),
         ("PATCH", f"/v1/comments/{uuid.uuid4()}"),
         ("DELETE", f"/v1/comments/{uuid.uuid4()}"),
+        # endregion
     ]:
         response = await client.request(
             method, url, headers=headers, json={"content": "x"} if method in {"POST", "PATCH"} else None

@@ -335,6 +335,7 @@ def test_webhook_secret_is_a_live_setting(tmp_path: Path) -> None:
 
 
 # region: openfga
+# region: blog
 async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> None:
     """bootstrap.sh publishes a new model's id to Consul: checks use it from then on, no restart."""
     now = datetime(2026, 3, 1, tzinfo=UTC)
@@ -374,4 +375,5 @@ async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> N
             await fga.close()
 
 
+# endregion
 # endregion

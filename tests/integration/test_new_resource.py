@@ -1,5 +1,5 @@
 """`just new-resource` end to end, in a throwaway copy of this working tree: two resources, the second
-with every field type and flag and references both to the first and to posts, then the lint steps a
+with every field type and flag and references to the first (and to posts, with the example domain), then the lint steps a
 new resource can break and the new resources' own tests (with the migration and the SQL snapshot
 checked on both engines, and the permission model, its new types included, by the real engine and by
 the stand-in server). A refusal met while staging leaves the copy as it was.
@@ -42,7 +42,9 @@ BOOKMARKS = [
     "rank:int:optional",
     "external_id:uuid:optional",
     f"{FIRST.removesuffix('s')}:ref:optional",
+    # region: blog
     "post:ref",
+    # endregion
 ]
 BIN = Path(sys.executable).parent
 

@@ -23,7 +23,8 @@ from tests.support.servers import REPO_ROOT
 from tests.support.tokens import TestKeys
 
 TEMPLATES = REPO_ROOT / "clients" / "python"
-PACKAGE = "blog_service_client"
+# Named after the OpenAPI title, the service's name (a new service's too: `just new-service` renames it).
+PACKAGE = "blog-service".replace("-", "_") + "_client"
 
 
 @pytest.fixture(scope="module")
@@ -67,33 +68,55 @@ def _module(name: str) -> Any:
 
 
 def test_the_client_types_etag_and_location_and_declares_the_conditional_headers(generated: ModuleType) -> None:
-    posts, users = _module("api.posts"), _module("api.users")
+    users = _module("api.users")
+    for headers in (
+        users.V1UsersMeMeHeaders200,
+        users.V1UsersMeMeHeaders304,
+        users.V1UsersUserIdGetHeaders200,
+        users.V1UsersUserIdGetHeaders304,
+    ):
+        assert typing.get_type_hints(headers) == {"etag": str}, headers
+    assert "if_none_match" in typing.get_type_hints(_module("api.users.v1_users_user_id_get").asyncio_detailed)
+    # region: blog
+    posts = _module("api.posts")
     assert typing.get_type_hints(posts.V1PostsCreateHeaders201) == {"location": str, "etag": str}
     for headers in (
         posts.V1PostsPostIdGetHeaders200,
         posts.V1PostsPostIdGetHeaders304,
         posts.V1PostsPostIdUpdateHeaders200,
-        users.V1UsersMeMeHeaders200,
     ):
         assert typing.get_type_hints(headers) == {"etag": str}, headers
     get = typing.get_type_hints(_module("api.posts.v1_posts_post_id_get").asyncio_detailed)
     delete = typing.get_type_hints(_module("api.posts.v1_posts_post_id_delete").asyncio_detailed)
     assert "if_none_match" in get
     assert "if_match" in delete
+    # endregion
 
 
 async def test_the_generated_client_reads_them_from_the_app(
     generated: ModuleType, engine: Any, make_container: Any, keys: TestKeys
 ) -> None:
-    posts = _module("api.posts")
-    create, get, delete = (
-        _module(f"api.posts.{name}") for name in ("v1_posts_create", "v1_posts_post_id_get", "v1_posts_post_id_delete")
-    )
-    content_in = _module("models").ContentIn
+    users = _module("api.users")
+    me, by_id = _module("api.users.v1_users_me_me"), _module("api.users.v1_users_user_id_get")
     async with AsyncTestClient(app=create_app(make_container())) as http:
         http.headers.update(keys.headers("alice"))
         client = generated.AuthenticatedClient(base_url=str(http.base_url), token="unused")
         client.set_async_httpx_client(http)  # the app in process; the token is on the test client
+
+        mine = await me.asyncio_detailed(client=client)
+        assert mine.status_code == 200
+        tag = users.v1_users_me_me_headers_200(mine)["etag"]
+        cached = await by_id.asyncio_detailed(str(mine.parsed.id), client=client, if_none_match=tag)
+        assert cached.status_code == 304
+        assert users.v1_users_user_id_get_headers_304(cached) == {"etag": tag}
+
+        # region: blog
+        posts = _module("api.posts")
+        create, get, delete = (
+            _module(f"api.posts.{name}")
+            for name in ("v1_posts_create", "v1_posts_post_id_get", "v1_posts_post_id_delete")
+        )
+        content_in = _module("models").ContentIn
 
         created = await create.asyncio_detailed(client=client, body=content_in(content="typed"))
         assert created.status_code == 201
@@ -107,3 +130,4 @@ async def test_the_generated_client_reads_them_from_the_app(
         stale = await delete.asyncio_detailed(str(created.parsed.id), client=client, if_match='"7"')
         assert stale.status_code == 412
         assert stale.parsed.status == 412
+        # endregion

@@ -46,16 +46,25 @@ def users(engine) -> PiccoloUserRepository:
     return PiccoloUserRepository(engine)
 
 
+# region: blog
 @pytest.fixture
 def posts(engine) -> PiccoloPostRepository:
     return PiccoloPostRepository(engine)
 
 
+# endregion
+
+
+# region: blog
 @pytest.fixture
 def comments(engine) -> PiccoloCommentRepository:
     return PiccoloCommentRepository(engine)
 
 
+# endregion
+
+
+# region: blog
 async def test_rows_round_trip_with_types_intact(uow, users, posts):
     user = a_user()
     post = Post(id=uuid.uuid4(), owner_id=user.id, content="héllo ✓", created_at=T0, updated_at=T0)
@@ -72,21 +81,29 @@ async def test_rows_round_trip_with_types_intact(uow, users, posts):
     assert isinstance(stored.id, uuid.UUID)
 
 
+# endregion
+
+
 async def test_leaving_without_commit_rolls_back(uow, users):
     async with uow():
         await users.add_if_absent(a_user())
     assert await UserTable.count() == 0
 
 
-async def test_a_failure_mid_use_case_leaves_no_row_behind(uow, users, posts):
+async def test_a_failure_mid_use_case_leaves_no_row_behind(uow, users, request):
     user = a_user()
     with pytest.raises(ZeroDivisionError):
         async with uow():
             await users.add_if_absent(user)
+            # region: blog
+            posts = request.getfixturevalue("posts")
             await posts.add(Post(id=uuid.uuid4(), owner_id=user.id, content="x", created_at=T0, updated_at=T0))
+            # endregion
             _ = 1 / 0
     assert await UserTable.count() == 0
+    # region: blog
     assert await PostTable.count() == 0
+    # endregion
 
 
 async def test_add_if_absent_keeps_the_first_row(uow, users):
@@ -122,6 +139,7 @@ async def test_save_upserts_and_keeps_created_at(uow, users):
     assert stored.created_at == T0
 
 
+# region: blog
 async def test_update_is_a_compare_and_set_on_version(uow, users, posts):
     user = a_user()
     post = Post(id=uuid.uuid4(), owner_id=user.id, content="v1", created_at=T0, updated_at=T0)
@@ -135,6 +153,10 @@ async def test_update_is_a_compare_and_set_on_version(uow, users, posts):
     assert (stored.content, stored.version) == ("v2", 2)
 
 
+# endregion
+
+
+# region: blog
 async def test_deleting_a_post_cascades_to_its_comments(uow, users, posts, comments):
     user = a_user()
     post = Post(id=uuid.uuid4(), owner_id=user.id, content="p", created_at=T0, updated_at=T0)
@@ -149,6 +171,10 @@ async def test_deleting_a_post_cascades_to_its_comments(uow, users, posts, comme
     assert await CommentTable.count() == 0
 
 
+# endregion
+
+
+# region: blog
 async def test_listing_filters_sort_order_paging_and_total(engine, uow, users, posts):
     alice, bob = a_user("alice"), a_user("bob")
     mine = [
@@ -195,6 +221,9 @@ async def test_listing_filters_sort_order_paging_and_total(engine, uow, users, p
     assert (beyond.items, beyond.total) == ([], 7)
 
 
+# endregion
+
+
 async def test_two_concurrent_units_of_work_never_share_a_transaction(engine, uow, users):
     """Each task's queries join its own transaction: one rolls back, the other commits."""
     alice, bob = a_user("alice"), a_user("bob")
@@ -213,6 +242,7 @@ async def test_two_concurrent_units_of_work_never_share_a_transaction(engine, uo
     assert names == {"alice"}
 
 
+# region: blog
 async def test_concurrent_updates_with_the_same_if_match_let_exactly_one_win(make_container, engine, posts):
     """The use cases as the app wires them (built-in authorizer), on the test's database."""
     container = make_container(ports={Engine: engine})
@@ -228,3 +258,6 @@ async def test_concurrent_updates_with_the_same_if_match_let_exactly_one_win(mak
     assert len(winners) == 1
     assert len(losers) == 4
     assert (await posts.get(post.id)).version == 2
+
+
+# endregion

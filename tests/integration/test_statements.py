@@ -32,6 +32,7 @@ def uow(engine) -> PiccoloUnitOfWorkFactory:
     return PiccoloUnitOfWorkFactory(engine)
 
 
+# region: blog
 async def test_every_comment_listing_variant_matches_a_plain_filter_and_sort(engine, uow):
     alice, bob = user("alice"), user("bob")
     posts = [Post(uuid.uuid4(), alice.id, f"post {i}", T0, T0) for i in range(2)]
@@ -84,6 +85,9 @@ async def test_an_empty_first_page_counts_nothing_and_a_page_past_the_end_still_
     assert (nobody.items, nobody.total) == ([], 0)
     past_the_end = await reader.list(PostQuery(offset=5))
     assert (past_the_end.items, past_the_end.total) == ([], 1)
+
+
+# endregion
 
 
 async def test_service_context_round_trips_and_is_updated_in_place(engine, uow):

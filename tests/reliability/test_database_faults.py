@@ -19,13 +19,12 @@ import asyncpg
 import httpx
 
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
 from tests.support.asgi_client import concurrent_client
 from tests.support.pg_cluster import PgCluster
-from tests.support.reliability import STATS
+from tests.support.problems import assert_problem, assert_unavailable
+from tests.support.reliability import NO_HANG_SECONDS, STATS
 from tests.support.tokens import TestKeys
 
-NO_HANG_SECONDS = 30
 # Small enough that the faults are quick to provoke; the defaults are 2000 / 5000 ms.
 FAULT_TIMEOUTS = {"DB_ACQUIRE_TIMEOUT_MS": "1000", "DB_STATEMENT_TIMEOUT_MS": "1500"}
 
@@ -44,14 +43,6 @@ async def _answer(request: Awaitable[Any]) -> Any:
         return await request
 
 
-def assert_unavailable(response: Any) -> None:
-    problem = assert_problem(response, 503)
-    assert response.headers["retry-after"].isdigit()
-    assert "database" in problem["detail"]
-    for leak in ("Traceback", "SELECT", "INSERT", "UPDATE", "asyncpg", "postgres"):
-        assert leak not in response.text, leak
-
-
 async def _wait_for(probe: Callable[[], Awaitable[Any]]) -> Any:
     """Poll until ``probe`` returns something truthy (bounded: a hang fails the test)."""
     async with asyncio.timeout(NO_HANG_SECONDS):
@@ -65,6 +56,10 @@ async def _every_route(client: httpx.AsyncClient, keys: TestKeys, post_id: str, 
     requests = [
         client.get("/v1/users/me", headers=headers),
         client.get(f"/v1/users/{keys.user_id('alice')}", headers=headers),
+        client.patch("/v1/service-context", json={"maintenance": True}, headers=keys.headers("root", ("admin",))),
+    ]
+    # region: blog
+    requests += [
         client.post("/v1/posts", json={"content": "new"}, headers=headers),
         client.get("/v1/posts", headers=headers),
         client.get(f"/v1/posts/{post_id}", headers=headers),
@@ -76,6 +71,7 @@ async def _every_route(client: httpx.AsyncClient, keys: TestKeys, post_id: str, 
         client.patch(f"/v1/comments/{comment_id}", json={"content": "changed"}, headers=headers),
         client.delete(f"/v1/comments/{comment_id}", headers=headers),
     ]
+    # endregion
     return [await _answer(request) for request in requests]
 
 
@@ -85,15 +81,20 @@ async def test_database_stopped_answers_503_everywhere_and_the_app_recovers_with
     url = await _fresh_database(pg_cluster)
     async with _serving(container_for(url, **FAULT_TIMEOUTS)) as client:
         headers = keys.headers("alice")
+        assert (await client.get("/v1/users/me", headers=headers)).status_code == 200
+        post_id = comment_id = ""
+        # region: blog
         post = (await client.post("/v1/posts", json={"content": "before"}, headers=headers)).json()
         comment = (
             await client.post("/v1/comments", json={"post_id": post["id"], "content": "c"}, headers=headers)
         ).json()
+        post_id, comment_id = post["id"], comment["id"]
+        # endregion
 
         pg_cluster.stop("fast")
         try:
             STATS["database faults tried"] += 1
-            for response in await _every_route(client, keys, post["id"], comment["id"]):
+            for response in await _every_route(client, keys, post_id, comment_id):
                 assert_unavailable(response)
             ready = await _answer(client.get("/health/ready"))
             assert_problem(ready, 503)
@@ -105,19 +106,16 @@ async def test_database_stopped_answers_503_everywhere_and_the_app_recovers_with
             return (await client.get("/health/ready")).status_code == 200
 
         await _wait_for(ready_again)
+        assert (await _answer(client.get("/v1/users/me", headers=headers))).status_code == 200
+        context = (await _answer(client.get("/v1/service-context", headers=headers))).json()
+        assert context["maintenance"] is False, "the refused switch changed nothing"
+        # region: blog
         fetched = await _answer(client.get(f"/v1/posts/{post['id']}", headers=headers))
         assert (fetched.status_code, fetched.json()["content"], fetched.json()["version"]) == (200, "before", 1)
         assert (await _answer(client.post("/v1/posts", json={"content": "after"}, headers=headers))).status_code == 201
         comments = (await client.get("/v1/comments", params={"post_id": post["id"]}, headers=headers)).json()
         assert [c["id"] for c in comments["items"]] == [comment["id"]]
-
-
-HOLD_LOCK = 7_007
-_HOLD_TRIGGER = """
-CREATE FUNCTION hold_write() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_advisory_xact_lock_shared({lock}); RETURN NULL; END $$;
-CREATE TRIGGER hold_write AFTER INSERT OR UPDATE ON post FOR EACH ROW EXECUTE FUNCTION hold_write();
-"""
+        # endregion
 
 
 async def _app_backend_waiting(admin: asyncpg.Connection) -> int | None:
@@ -125,6 +123,15 @@ async def _app_backend_waiting(admin: asyncpg.Connection) -> int | None:
         "SELECT pid FROM pg_stat_activity WHERE application_name = 'blog-service' AND wait_event_type = 'Lock'"
     )
     return pid
+
+
+# region: blog
+HOLD_LOCK = 7_007
+_HOLD_TRIGGER = """
+CREATE FUNCTION hold_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_advisory_xact_lock_shared({lock}); RETURN NULL; END $$;
+CREATE TRIGGER hold_write AFTER INSERT OR UPDATE ON post FOR EACH ROW EXECUTE FUNCTION hold_write();
+"""
 
 
 async def test_connection_killed_mid_unit_of_work_fails_cleanly_and_leaves_nothing_half_written(
@@ -174,6 +181,9 @@ async def test_connection_killed_mid_unit_of_work_fails_cleanly_and_leaves_nothi
         await admin.close()
 
 
+# endregion
+
+
 async def test_statement_cut_by_the_statement_timeout_answers_503_and_changes_nothing(
     pg_cluster: PgCluster, container_for: Any, keys: TestKeys
 ) -> None:
@@ -181,15 +191,16 @@ async def test_statement_cut_by_the_statement_timeout_answers_503_and_changes_no
     admin = await asyncpg.connect(url, timeout=10)
     try:
         async with _serving(container_for(url, DB_STATEMENT_TIMEOUT_MS="300")) as client:
-            owner = keys.headers("alice")
-            post = (await client.post("/v1/posts", json={"content": "original"}, headers=owner)).json()
+            root = keys.headers("root", ("admin",))
+            switch = "/v1/service-context"
+            assert (await client.patch(switch, json={"maintenance": False}, headers=root)).status_code == 200
             STATS["database faults tried"] += 1
-            async with admin.transaction():  # another writer holds the row: the update's lock waits
-                await admin.execute("SELECT 1 FROM post WHERE id = $1 FOR UPDATE", uuid.UUID(post["id"]))
-                cut = await _answer(client.patch(f"/v1/posts/{post['id']}", json={"content": "x"}, headers=owner))
-                assert_unavailable(cut)
-            after = await _answer(client.patch(f"/v1/posts/{post['id']}", json={"content": "y"}, headers=owner))
-            assert (after.status_code, after.json()["version"], after.json()["content"]) == (200, 2, "y")
+            async with admin.transaction():  # another writer holds the row: the switch's write waits
+                await admin.execute("SELECT 1 FROM service_context WHERE id = 1 FOR UPDATE")
+                assert_unavailable(await _answer(client.patch(switch, json={"maintenance": True}, headers=root)))
+            assert await admin.fetchval("SELECT maintenance FROM service_context WHERE id = 1") is False
+            after = await _answer(client.patch(switch, json={"maintenance": True}, headers=root))
+            assert (after.status_code, after.json()["maintenance"]) == (200, True)
     finally:
         await admin.close()
 
@@ -204,19 +215,18 @@ async def test_saturated_pool_answers_503_after_the_acquire_timeout(
     admin = await asyncpg.connect(url, timeout=10)
     try:
         async with _serving(container) as client:
-            owner = keys.headers("alice")
-            post = (await client.post("/v1/posts", json={"content": "original"}, headers=owner)).json()
+            root = keys.headers("root", ("admin",))
+            switch = "/v1/service-context"
+            assert (await client.patch(switch, json={"maintenance": False}, headers=root)).status_code == 200
             STATS["database faults tried"] += 1
             async with admin.transaction():
-                await admin.execute("SELECT 1 FROM post WHERE id = $1 FOR UPDATE", uuid.UUID(post["id"]))
-                # The update takes the pool's only connection and waits for the row.
-                update = asyncio.ensure_future(
-                    _answer(client.patch(f"/v1/posts/{post['id']}", json={"content": "x"}, headers=owner))
-                )
+                await admin.execute("SELECT 1 FROM service_context WHERE id = 1 FOR UPDATE")
+                # The switch takes the pool's only connection and waits for the row.
+                update = asyncio.ensure_future(_answer(client.patch(switch, json={"maintenance": True}, headers=root)))
                 await _wait_for(lambda: _app_backend_waiting(admin))
-                assert_unavailable(await _answer(client.get(f"/v1/posts/{post['id']}", headers=owner)))
+                assert_unavailable(await _answer(client.get("/v1/users/me", headers=root)))
             finished = await update
-            assert (finished.status_code, finished.json()["version"]) == (200, 2)
+            assert (finished.status_code, finished.json()["maintenance"]) == (200, True)
     finally:
         await admin.close()
 
@@ -231,20 +241,20 @@ async def test_sqlite_locked_by_another_writer_answers_503_after_its_busy_timeou
 ) -> None:
     path = tmp_path / "locked.sqlite3"
     async with _serving(container_for(f"sqlite:///{path}", DB_STATEMENT_TIMEOUT_MS="300")) as client:
-        owner = keys.headers("alice")
-        assert (await client.post("/v1/posts", json={"content": "first"}, headers=owner)).status_code == 201
+        root = keys.headers("root", ("admin",))
+        switch = "/v1/service-context"
+        assert (await client.patch(switch, json={"maintenance": False}, headers=root)).status_code == 200
         threads = _sqlite_connection_threads()
         other = sqlite3.connect(path, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
             for _ in range(3):
                 STATS["database faults tried"] += 1
-                assert_unavailable(await _answer(client.post("/v1/posts", json={"content": "x"}, headers=owner)))
+                assert_unavailable(await _answer(client.patch(switch, json={"maintenance": True}, headers=root)))
         finally:
             other.execute("ROLLBACK")
             other.close()
         # The connections that could not begin were closed (they used to keep a thread each, forever).
         assert _sqlite_connection_threads() <= threads
-        listed = (await client.get("/v1/posts", headers=owner)).json()
-        assert [p["content"] for p in listed["items"]] == ["first"]
-        assert (await client.post("/v1/posts", json={"content": "y"}, headers=owner)).status_code == 201
+        assert (await client.get(switch, headers=root)).json()["maintenance"] is False
+        assert (await client.patch(switch, json={"maintenance": True}, headers=root)).status_code == 200

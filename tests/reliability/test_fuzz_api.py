@@ -79,18 +79,21 @@ def _headers(keys: TestKeys, caller: str) -> dict[str, str]:
 
 
 def _aim_at_existing(case: Any, app: Any, keys: TestKeys) -> None:
-    """Replace generated ids with those of a fresh post (and a comment on it) owned by alice."""
+    """Replace generated ids with alice's (and those of a fresh post and a comment on it she owns)."""
+    ids = {"user_id": str(keys.user_id("alice"))}
+    # region: blog
     with asgi.get_client(app) as client:
         post = client.post("/v1/posts", json={"content": "target"}, headers=keys.headers("alice")).json()
         comment = client.post(
             "/v1/comments", json={"post_id": post["id"], "content": "target"}, headers=keys.headers("alice")
         ).json()
-    ids = {"post_id": post["id"], "comment_id": comment["id"], "user_id": str(keys.user_id("alice"))}
+    ids |= {"post_id": post["id"], "comment_id": comment["id"]}
+    if isinstance(case.body, dict) and "post_id" in case.body:
+        case.body["post_id"] = post["id"]
+    # endregion
     for name in list(case.path_parameters or {}):
         # Another resource's ids (a new one, say) keep their generated values: still a valid request.
         case.path_parameters[name] = ids.get(name, case.path_parameters[name])
-    if isinstance(case.body, dict) and "post_id" in case.body:
-        case.body["post_id"] = post["id"]
 
 
 def _variant(case: Any) -> tuple[str, bool]:

@@ -77,7 +77,10 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
             bad_signature = sign(event, "not-the-secret")
             # endregion
             with httpx.Client(base_url=server.url, timeout=30) as client:
+                _send(client, "GET", "/v1/users/me", headers=alice)
+                # region: blog
                 post = _send(client, "POST", "/v1/posts", json={"content": "x"}, headers=alice).json()
+                # endregion
                 _send(client, "GET", "/v1/users/me", headers={"Authorization": forged})
                 _send(client, "GET", "/v1/users/me", headers={"Authorization": "Bearer not.a.token"})
                 _send(client, "GET", "/v1/users/me", headers=[("Authorization", alice["Authorization"])] * 2)
@@ -92,8 +95,10 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
                     )
                 # endregion
                 # region: openfga
+                # region: blog
                 fga.fail_next(20, 500)  # OpenFGA failing: bob's PATCH asks it, then gives up with a 503
                 _send(client, "PATCH", f"/v1/posts/{post['id']}", json={"content": "y"}, headers=bob)
+                # endregion
                 # endregion
                 # region: consul
                 consul.stop()  # Consul gone: the watcher warns and retries
@@ -102,8 +107,11 @@ def test_no_secret_token_or_signature_is_ever_logged(pg_cluster: PgCluster, tmp_
                 try:
                     deadline = time.monotonic() + OUTAGE_SECONDS
                     while time.monotonic() < deadline:
+                        _send(client, "GET", "/v1/users/me", headers=bob)
+                        # region: blog
                         _send(client, "GET", "/v1/posts", headers=alice)
                         _send(client, "POST", "/v1/posts", json={"content": "z"}, headers=alice)
+                        # endregion
                         _send(client, "GET", "/health/ready")
                         time.sleep(0.2)
                 finally:

@@ -22,14 +22,13 @@ import httpx
 import pytest
 
 from app.main import create_app
-from tests.api.test_posts_api import assert_problem
-from tests.reliability.test_database_faults import NO_HANG_SECONDS, assert_unavailable
 from tests.support.asgi_client import concurrent_client
 from tests.support.fake_openfga import FakeOpenFGA
 from tests.support.keycloak_events import SECRET, admin_event, encode, sign
 from tests.support.openfga import openfga_env
 from tests.support.pg_cluster import PgCluster
-from tests.support.reliability import STATS
+from tests.support.problems import assert_problem, assert_unavailable
+from tests.support.reliability import NO_HANG_SECONDS, STATS
 from tests.support.tokens import TEST_ISSUER, TestKeys
 
 BUDGET_MS = 1000
@@ -84,22 +83,30 @@ def webhook(client: httpx.AsyncClient, user_id: uuid.UUID, time_ms: int) -> Awai
 def routes(
     client: httpx.AsyncClient, keys: TestKeys, post_id: str, kc_user: uuid.UUID
 ) -> dict[str, Callable[[], Awaitable[httpx.Response]]]:
-    owner = keys.headers("alice")
-    return {
-        "read": lambda: client.get(f"/v1/posts/{post_id}", headers=owner),
-        "listing": lambda: client.get("/v1/posts", headers=owner),
-        "create": lambda: client.post("/v1/posts", json={"content": "made while frozen"}, headers=owner),
-        "patch": lambda: client.patch(f"/v1/posts/{post_id}", json={"content": "changed while frozen"}, headers=owner),
-        "delete": lambda: client.delete(f"/v1/posts/{post_id}", headers=owner),
+    admin = keys.headers("root", ("admin",))
+    named: dict[str, Callable[[], Awaitable[httpx.Response]]] = {
         "users/me": lambda: client.get("/v1/users/me", headers=keys.headers("newcomer")),
+        "service-context": lambda: client.patch("/v1/service-context", json={"maintenance": False}, headers=admin),
         # region: webhook
         "webhook": lambda: webhook(client, kc_user, 1),
         # endregion
         "health/ready": lambda: client.get("/health/ready"),
     }
+    # region: blog
+    owner = keys.headers("alice")
+    named |= {
+        "read": lambda: client.get(f"/v1/posts/{post_id}", headers=owner),
+        "listing": lambda: client.get("/v1/posts", headers=owner),
+        "create": lambda: client.post("/v1/posts", json={"content": "made while frozen"}, headers=owner),
+        "patch": lambda: client.patch(f"/v1/posts/{post_id}", json={"content": "changed while frozen"}, headers=owner),
+        "delete": lambda: client.delete(f"/v1/posts/{post_id}", headers=owner),
+    }
+    # endregion
+    return named
 
 
 # region: openfga
+# region: blog
 async def outbox_orphans(admin: asyncpg.Connection) -> set[str]:
     """Objects the outbox says exist (written, not deleted) that have no row, and posts with no
     owner tuple in the outbox: either would be half a change."""
@@ -115,6 +122,7 @@ async def outbox_orphans(admin: asyncpg.Connection) -> set[str]:
 
 
 # endregion
+# endregion
 
 
 async def test_a_frozen_database_answers_503_within_the_budget_everywhere_and_recovers(
@@ -124,17 +132,19 @@ async def test_a_frozen_database_answers_503_within_the_budget_everywhere_and_re
     admin = await asyncpg.connect(url, timeout=10)
     try:
         async with concurrent_client(create_app(container_for(url, **production_like))) as client:
-            owner = keys.headers("alice")
-            created = await client.post("/v1/posts", json={"content": "original"}, headers=owner)
+            post_id = ""
+            # region: blog
+            created = await client.post("/v1/posts", json={"content": "original"}, headers=keys.headers("alice"))
             assert created.status_code == 201, created.text
-            post = created.json()
-            kc_user = uuid.uuid4()
+            post_id = created.json()["id"]
             before = await admin.fetchval("SELECT count(*) FROM post")
+            # endregion
+            kc_user = uuid.uuid4()
 
             timings: dict[str, tuple[int, float]] = {}
             pg_cluster.freeze()
             try:
-                for name, request in routes(client, keys, post["id"], kc_user).items():
+                for name, request in routes(client, keys, post_id, kc_user).items():
                     STATS["database faults tried"] += 1
                     response, elapsed = await timed(request())
                     timings[name] = (response.status_code, round(elapsed, 2))
@@ -152,23 +162,31 @@ async def test_a_frozen_database_answers_503_within_the_budget_everywhere_and_re
             async with asyncio.timeout(NO_HANG_SECONDS):
                 while (await client.get("/health/ready")).status_code != 200:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
-            ok = {"read": 200, "listing": 200, "create": 201, "patch": 200, "users/me": 200}
+            ok = {"users/me": 200, "service-context": 200}
+            # region: blog
+            ok |= {"read": 200, "listing": 200, "create": 201, "patch": 200}
+            # endregion
             # region: webhook
             ok["webhook"] = 204
             # endregion
-            again = routes(client, keys, post["id"], kc_user)
+            again = routes(client, keys, post_id, kc_user)
             for name, status in ok.items():
                 response, _ = await timed(again[name]())
                 assert response.status_code == status, (name, response.text)
 
-            # Nothing of the frozen requests was half-written: the frozen create made no row, the
-            # patch and delete changed nothing (the patch just above is the first change).
+            # Nothing of the frozen requests was half-written.
+            assert await admin.fetchval("SELECT maintenance FROM service_context WHERE id = 1") is False
+            # region: blog
+            # The frozen create made no row, the patch and delete changed nothing (the patch just
+            # above is the first change).
             assert await admin.fetchval("SELECT count(*) FROM post WHERE content = 'made while frozen'") == 1
             assert await admin.fetchval("SELECT count(*) FROM post") == before + 1
-            assert await admin.fetchval("SELECT version FROM post WHERE id = $1", uuid.UUID(post["id"])) == 2
+            assert await admin.fetchval("SELECT version FROM post WHERE id = $1", uuid.UUID(post_id)) == 2
+            # endregion
             # region: webhook
             assert await admin.fetchval("SELECT count(*) FROM users WHERE id = $1", kc_user) == 1
             # endregion
+            # region: blog
             # region: openfga
             assert await outbox_orphans(admin) == set()
             # endregion
@@ -176,6 +194,7 @@ async def test_a_frozen_database_answers_503_within_the_budget_everywhere_and_re
             assert deleted.status_code == 204
             # region: openfga
             assert await outbox_orphans(admin) == set()
+            # endregion
             # endregion
     finally:
         await admin.close()
@@ -190,19 +209,17 @@ async def test_a_row_lock_held_elsewhere_answers_503_within_the_budget_and_chang
     container = container_for(url, **production_like, DB_STATEMENT_TIMEOUT_MS="30000")
     try:
         async with concurrent_client(create_app(container)) as client:
-            owner = keys.headers("alice")
-            post = (await client.post("/v1/posts", json={"content": "original"}, headers=owner)).json()
+            root = keys.headers("root", ("admin",))
+            context = "/v1/service-context"
+            assert (await client.patch(context, json={"maintenance": False}, headers=root)).status_code == 200
             STATS["database faults tried"] += 1
             async with admin.transaction():  # another writer holds the row
-                await admin.execute("SELECT 1 FROM post WHERE id = $1 FOR UPDATE", uuid.UUID(post["id"]))
-                cut, elapsed = await timed(
-                    client.patch(f"/v1/posts/{post['id']}", json={"content": "x"}, headers=owner)
-                )
+                await admin.execute("SELECT 1 FROM service_context WHERE id = 1 FOR UPDATE")
+                cut, elapsed = await timed(client.patch(context, json={"maintenance": True}, headers=root))
                 assert_unavailable(cut)
                 assert elapsed < BUDGET_MS / 1000 + MARGIN_SECONDS, elapsed
-            row = await admin.fetchrow("SELECT content, version FROM post WHERE id = $1", uuid.UUID(post["id"]))
-            assert (row["content"], row["version"]) == ("original", 1)
-            after, _ = await timed(client.patch(f"/v1/posts/{post['id']}", json={"content": "y"}, headers=owner))
-            assert (after.status_code, after.json()["version"], after.json()["content"]) == (200, 2, "y")
+            assert await admin.fetchval("SELECT maintenance FROM service_context WHERE id = 1") is False
+            after, _ = await timed(client.patch(context, json={"maintenance": True}, headers=root))
+            assert (after.status_code, after.json()["maintenance"]) == (200, True)
     finally:
         await admin.close()

@@ -14,8 +14,13 @@ from app.http import problems
 from app.http.hardening import MAX_JSON_DEPTH
 from app.main import create_app
 from domain.errors import DependencyUnavailable
-from domain.posts import PostReader, PostRepository
-from tests.api.test_posts_api import assert_problem, create
+from domain.users import UserRepository
+
+# region: blog
+from tests.api.test_posts_api import create
+
+# endregion
+from tests.support.problems import assert_problem
 from tests.support.tokens import TestKeys
 
 MIB = 1024 * 1024
@@ -40,12 +45,37 @@ def _nested(depth: int) -> str:
 
 
 async def test_no_client_error_body_carries_internals(client: Any, keys: TestKeys) -> None:
-    alice, bob = keys.headers("alice"), keys.headers("bob")
-    post = (await create(client, keys)).json()
-    url = f"/v1/posts/{post['id']}"
+    alice, bob, root = keys.headers("alice"), keys.headers("bob"), keys.headers("root", ("admin",))
     forged = keys.mint("alice")[:-6] + "AAAAAA"
     json = {"content-type": "application/json"}
+    me, switch = "/v1/users/me", "/v1/service-context"
     answers = {
+        400: [
+            await client.patch(switch, content=b'{"maintenance": ', headers={**root, **json}),
+            await client.patch(switch, content=b"\xff\xfe", headers={**root, **json}),
+            await client.patch(switch, json={"maintenance": True, "extra": 1}, headers=root),
+            await client.patch(switch, content=_nested(10_000).encode(), headers={**root, **json}),
+            await client.get("/v1/users/not-a-uuid", headers=alice),
+            await client.get(me, headers=[("Authorization", alice["Authorization"])] * 2),
+        ],
+        401: [
+            await client.get(me),
+            await client.get(me, headers={"Authorization": f"Bearer {forged}"}),
+            await client.get(me, headers={"Authorization": "Bearer a.b.c"}),
+        ],
+        403: [await client.patch(switch, json={"maintenance": True}, headers=bob)],
+        404: [
+            await client.get("/v1/users/00000000-0000-4000-8000-000000000000", headers=alice),
+            await client.get("/nowhere"),
+            await client.get("/docs/assets/nothing.js"),
+        ],
+        405: [await client.put(me, headers=alice)],
+        413: [await client.patch(switch, content=b"x" * (MIB + 1), headers={**root, **json})],
+    }
+    # region: blog
+    post = (await create(client, keys)).json()
+    url = f"/v1/posts/{post['id']}"
+    posts = {
         400: [
             await client.post("/v1/posts", content=b'{"content": ', headers={**alice, **json}),
             await client.post("/v1/posts", content=b"\xff\xfe", headers={**alice, **json}),
@@ -71,21 +101,25 @@ async def test_no_client_error_body_carries_internals(client: Any, keys: TestKey
         412: [await client.patch(url, json={"content": "x"}, headers={**alice, "If-Match": '"7"'})],
         413: [await client.post("/v1/posts", content=b"x" * (MIB + 1), headers={**alice, **json})],
     }
+    for status, more in posts.items():
+        answers.setdefault(status, []).extend(more)
+    # endregion
     for status, responses in answers.items():
         for response in responses:
             assert response.status_code == status, (status, response.text)
             assert_says_nothing_internal(response, forged)
 
 
-class _Exploding:
-    """A port failing the way a bug would: its message full of internals (the use case is the real one)."""
-
-    async def get(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(INTERNALS)
+BROKEN = "00000000-0000-4000-8000-000000000000"
 
 
-class _DatabaseDown:
-    async def list(self, *args: Any) -> Any:
+class _Failing:
+    """The users port failing the way a bug would, its message full of internals (for one user), or
+    the way the database does (for any other); the use case is the real one."""
+
+    async def get(self, user_id: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(user_id) == BROKEN:
+            raise RuntimeError(INTERNALS)
         raise DependencyUnavailable("database") from asyncpg.QueryCanceledError(INTERNALS)
 
 
@@ -101,14 +135,14 @@ class _Records(logging.Handler):
 async def test_a_500_and_a_503_say_only_what_happened_and_the_500_is_logged(
     engine: Any, db_url: str, container_for: Any, keys: TestKeys
 ) -> None:
-    container = container_for(db_url, ports={PostRepository: _Exploding(), PostReader: _DatabaseDown()})
+    container = container_for(db_url, ports={UserRepository: _Failing()})
     # On the module's own logger: the app's logging set-up replaces the root logger's handlers (caplog's).
     logger, records = logging.getLogger(problems.__name__), _Records()
     logger.addHandler(records)
     try:
         async with AsyncTestClient(app=create_app(container)) as client:
-            failed = await client.get("/v1/posts/00000000-0000-4000-8000-000000000000", headers=keys.headers())
-            unavailable = await client.get("/v1/posts", headers=keys.headers())
+            failed = await client.get(f"/v1/users/{BROKEN}", headers=keys.headers())
+            unavailable = await client.get("/v1/users/11111111-1111-4111-8111-111111111111", headers=keys.headers())
     finally:
         logger.removeHandler(records)
     assert failed.status_code == 500
@@ -123,12 +157,12 @@ async def test_a_500_and_a_503_say_only_what_happened_and_the_500_is_logged(
 
 async def test_every_response_says_nosniff(engine: Any, db_url: str, container_for: Any, keys: TestKeys) -> None:
     async with AsyncTestClient(app=create_app(container_for(db_url, SERVICE_PREFIX="/blog"))) as client:
-        post = await client.post("/blog/v1/posts", json={"content": "x"}, headers=keys.headers())
+        me = await client.get("/blog/v1/users/me", headers=keys.headers())
         responses = [
-            post,
-            await client.get(f"/blog/v1/posts/{post.json()['id']}", headers=keys.headers()),
-            await client.delete(f"/blog/v1/posts/{post.json()['id']}", headers=keys.headers()),
-            await client.get("/blog/v1/posts"),
+            me,
+            await client.get(f"/blog/v1/users/{me.json()['id']}", headers=keys.headers()),
+            await client.put("/blog/v1/users/me", headers=keys.headers()),
+            await client.get("/blog/v1/users/me"),
             await client.get("/blog/health/live"),
             await client.get("/blog/docs"),
             await client.get("/blog/docs/openapi.json"),
@@ -136,7 +170,7 @@ async def test_every_response_says_nosniff(engine: Any, db_url: str, container_f
             await client.get("/blog/docs/assets/missing.js"),
             await client.get("/outside/the/prefix"),
         ]
-    assert [r.status_code for r in responses] == [201, 200, 204, 401, 200, 200, 200, 200, 404, 404]
+    assert [r.status_code for r in responses] == [200, 200, 405, 401, 200, 200, 200, 200, 404, 404]
     for response in responses:
         assert response.headers["x-content-type-options"] == "nosniff", response.request.url
 
@@ -190,27 +224,38 @@ async def test_docs_pages_have_a_strict_csp_that_still_allows_what_they_load(
 
 
 async def test_body_size_and_nesting_are_bounded(client: Any, keys: TestKeys) -> None:
-    headers = {**keys.headers(), "content-type": "application/json"}
-    at_limit = b'{"content": "' + b"x" * (MIB - 15) + b'"}'
+    switch = "/v1/service-context"
+    admin = {**keys.headers("root", ("admin",)), "content-type": "application/json"}
+    at_limit = b'{"maintenance": false' + b" " * (MIB - 22) + b"}"
     assert len(at_limit) == MIB
-    too_long = assert_problem(await client.post("/v1/posts", content=at_limit, headers=headers), 400)
-    assert "content" in {error["field"] for error in too_long["errors"]}  # refused for its length, not its size
-    assert_problem(await client.post("/v1/posts", content=at_limit + b" ", headers=headers), 413)
+    assert (await client.patch(switch, content=at_limit, headers=admin)).status_code == 200  # 1 MiB is allowed
+    assert_problem(await client.patch(switch, content=at_limit + b" ", headers=admin), 413)
 
-    deep = f'{{"content": "x", "extra": {_nested(MAX_JSON_DEPTH)}}}'.encode()
-    assert_problem(await client.post("/v1/posts", content=deep, headers=headers), 400)
-    deeper = (
-        f'{{"content": "x", "extra": {_nested(MAX_JSON_DEPTH)}}}'.encode().replace(b'"extra": ', b'"extra": [') + b"]"
-    )
-    problem = assert_problem(await client.post("/v1/posts", content=deeper, headers=headers), 400)
-    assert problem["errors"] == [{"field": "body", "message": f"JSON nested deeper than {MAX_JSON_DEPTH} levels"}]
+    # The object and its arrays: MAX_JSON_DEPTH levels are decoded (and refused for the unknown field), one more is not.
+    deep = f'{{"maintenance": false, "extra": {_nested(MAX_JSON_DEPTH - 1)}}}'.encode()
+    too_deep = [{"field": "body", "message": f"JSON nested deeper than {MAX_JSON_DEPTH} levels"}]
+    at_bound = assert_problem(await client.patch(switch, content=deep, headers=admin), 400)
+    assert at_bound["errors"] != too_deep, "at the bound it is decoded"
+    deeper = deep.replace(b'"extra": ', b'"extra": [')[:-1] + b"]}"
+    problem = assert_problem(await client.patch(switch, content=deeper, headers=admin), 400)
+    assert problem["errors"] == too_deep
+    # region: blog
+    headers = {**keys.headers(), "content-type": "application/json"}
+    text_at_limit = b'{"content": "' + b"x" * (MIB - 15) + b'"}'
+    too_long = assert_problem(await client.post("/v1/posts", content=text_at_limit, headers=headers), 400)
+    assert "content" in {error["field"] for error in too_long["errors"]}  # refused for its length, not its size
     # Brackets inside a string are text, not nesting.
     brackets = "[" * 5000 + "]" * 5000
     created = await client.post("/v1/posts", json={"content": brackets}, headers=keys.headers())
     assert (created.status_code, created.json()["content"]) == (201, brackets)
+    # endregion
 
 
+# region: blog
 async def test_the_page_size_is_capped(client: Any, keys: TestKeys) -> None:
     assert (await client.get("/v1/posts", params={"limit": 100}, headers=keys.headers())).json()["limit"] == 100
     problem = assert_problem(await client.get("/v1/posts", params={"limit": 101}, headers=keys.headers()), 400)
     assert problem["errors"][0]["field"] == "limit"
+
+
+# endregion

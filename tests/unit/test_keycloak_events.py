@@ -14,7 +14,7 @@ from adapters.auth.keycloak_events import KeycloakEvents, parse_admin_event
 from domain.errors import BadSignature, DependencyUnavailable, InvalidInput
 from domain.model import user_id_from_subject
 from domain.sharing import GroupEvent, MembershipEvent
-from domain.users import UserEvent
+from domain.users import IdentityEvent, UserEvent
 from tests.support.keycloak_events import SECRET, admin_event, encode, group_event, sign
 
 USER = uuid.UUID("5b3f2c1e-0d4a-4b8e-9f1a-2c3d4e5f6a7b")
@@ -22,7 +22,7 @@ GROUP = uuid.UUID("0e6c1d2a-7b3f-4c5d-8e9f-a1b2c3d4e5f6")
 source = KeycloakEvents(SECRET)
 
 
-def read(event: dict | bytes) -> UserEvent | GroupEvent | MembershipEvent | None:
+def read(event: dict | bytes) -> IdentityEvent | None:
     body = event if isinstance(event, bytes) else encode(event)
     return source.read(body, sign(body))
 
@@ -256,6 +256,7 @@ def test_any_user_representation_round_trips_or_is_refused(fields, time_ms):
     assert event.email == (msgspec.UNSET if email is None else email or None)  # absent: unchanged; "": cleared
 
 
+# region: blog
 # -- groups and memberships ------------------------------------------------------------------
 @pytest.mark.parametrize("phase_two", [False, True], ids=["contract shape", "phase two"])
 @pytest.mark.parametrize(("operation", "joined"), [("CREATE", True), ("DELETE", False)])
@@ -303,3 +304,6 @@ def test_a_malformed_membership_event_is_bad_input(change, field):
     with pytest.raises(InvalidInput) as caught:
         read(event)
     assert caught.value.field == field
+
+
+# endregion

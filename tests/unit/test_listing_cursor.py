@@ -11,11 +11,14 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from domain.comments import CommentQuery
 from domain.errors import InvalidInput
 from domain.listing import MAX_OFFSET, ListQuery, SortField, SortOrder, cursor_after, cursor_position
+
+# region: blog
 from domain.use_cases.posts import CreatePost, ListPosts
 from tests.fakes import Fakes, principal
+
+# endregion
 
 AT = datetime(2026, 5, 1, 8, 0, 0, 123456, tzinfo=UTC)
 ROW = uuid.UUID("0b2d7f4e-8c1a-4b3e-9f6d-5a4c3b2a1f0e")
@@ -44,12 +47,12 @@ def test_a_cursor_is_the_same_listing_whatever_the_page_size():
 
 
 def test_a_cursor_carried_elsewhere_is_refused():
-    query = CommentQuery(post_id=ROW, from_date=AT - timedelta(days=1))
+    query = ListQuery(owner_id=ROW, from_date=AT - timedelta(days=1))
     cursor = cursor_after("comment", query, AT, ROW)
     elsewhere = [
         ("post", msgspec.structs.replace(query, cursor=cursor)),  # another listing
-        ("comment", CommentQuery(post_id=uuid.uuid4(), from_date=query.from_date, cursor=cursor)),  # another filter
-        ("comment", CommentQuery(post_id=ROW, cursor=cursor)),  # a filter dropped
+        ("comment", ListQuery(owner_id=uuid.uuid4(), from_date=query.from_date, cursor=cursor)),  # another filter
+        ("comment", ListQuery(owner_id=ROW, cursor=cursor)),  # a filter dropped
         ("comment", msgspec.structs.replace(query, order=SortOrder.asc, cursor=cursor)),
         ("comment", msgspec.structs.replace(query, sort_by=SortField.created_at, cursor=cursor)),
     ]
@@ -83,11 +86,12 @@ def test_offset_and_cursor_do_not_go_together_and_offset_is_capped():
     assert both.value.field == "cursor"
     assert ListQuery(offset=MAX_OFFSET).offset == MAX_OFFSET
     with pytest.raises(InvalidInput) as deep:
-        CommentQuery(offset=MAX_OFFSET + 1)
+        ListQuery(offset=MAX_OFFSET + 1)
     assert deep.value.field == "offset"
     assert "cursor" in deep.value.message
 
 
+# region: blog
 async def test_listing_by_cursor_through_the_use_case_walks_every_post_once():
     fakes = Fakes()
     alice = principal("alice")
@@ -102,3 +106,6 @@ async def test_listing_by_cursor_through_the_use_case_walks_every_post_once():
         page = await fakes[ListPosts](msgspec.structs.replace(query, cursor=page.next_cursor))
     assert seen == [f"p{i}" for i in range(7)]
     assert page.total == 7
+
+
+# endregion

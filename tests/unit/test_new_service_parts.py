@@ -20,6 +20,7 @@ from scaffold.service import (
     INTEGRATIONS,
     READY,
     TEMPLATE,
+    goes,
     integrations_of,
     left_out,
     rename,
@@ -103,7 +104,15 @@ def test_a_file_no_rule_names_is_core():
     assert integrations_of("app/grpc/gen/blog/v1/posts_pb2.py") == {"grpc"}
     assert integrations_of("scaffold/new_service.py") == {TEMPLATE}
     # A file may belong to several: it goes when any of them does.
-    assert integrations_of("tests/integration/test_permission_parity.py") == {"webhook", "openfga"}
+    assert integrations_of("tests/integration/test_permission_parity.py") == {"webhook", "openfga", "blog"}
+
+
+def test_a_file_that_needs_two_integrations_goes_with_either():
+    both = "tests/api/test_sharing_api.py"
+    assert goes(both, frozenset({"webhook"}))
+    assert goes(both, frozenset({"blog"}))
+    assert not goes(both, frozenset({"consul"}))
+    assert not goes("app/http/controllers/users.py", frozenset(INTEGRATIONS))
 
 
 def tracked() -> dict[str, str]:
@@ -127,7 +136,7 @@ def test_what_stays_imports_nothing_that_went(without):
     an integration's module but is not one of its files (a rule or a region) fails here."""
     removed = left_out(without.split(","), ready=INTEGRATIONS)
     files = tracked()
-    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not integrations_of(p) & removed}
+    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not goes(p, removed)}
     every = {module_of(p) for p in files if p.endswith(".py")}
     modules = {module_of(p) for p in kept if p.endswith(".py")}
     kept_names = modules | {m.rsplit(".", i)[0] for m in modules for i in range(1, m.count(".") + 1)}
@@ -192,7 +201,7 @@ def test_what_stays_in_the_docs_links_only_to_files_that_stay(without):
     kept Markdown file's links and backquoted paths name kept files, once the regions are gone."""
     removed = left_out([without])
     files = tracked()
-    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not integrations_of(p) & removed}
+    kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not goes(p, removed)}
     broken = []
     for path, text in kept.items():
         if not path.endswith(".md"):

@@ -1,4 +1,4 @@
-"""The Keycloak webhook: users, groups and group memberships changed in Keycloak, applied to our tables.
+"""The Keycloak webhook: users (and, for sharing, groups and memberships) changed in Keycloak, applied to our tables.
 
 Not behind the bearer guard (Keycloak signs the body instead) and exempt from maintenance mode
 (``opt={EXEMPT: True}``, app/maintenance.py), so user sync keeps working while writes are paused.
@@ -51,13 +51,16 @@ class KeycloakWebhookController(Controller):
         "/events-synchronization",
         name="keycloak:events",
         status_code=204,
-        summary="Keycloak admin events (Phase Two keycloak-events webhook) that keep users and groups in sync",
+        summary="Keycloak admin events (Phase Two keycloak-events webhook) that keep our records in sync",
         description=(
-            "USER CREATE and UPDATE upsert the user, DELETE deactivates it; GROUP_MEMBERSHIP CREATE "
-            "and DELETE add and remove a member of a group; GROUP DELETE ends every membership and "
-            "share of the group; other events are ignored (204). An event older than the last one "
-            "applied to the same user, membership or group is ignored, so late or repeated "
-            "deliveries change nothing. 503 while KEYCLOAK_WEBHOOK_SECRET is unset."
+            "USER CREATE and UPDATE upsert the user, DELETE deactivates it; "
+            # region: blog
+            "GROUP_MEMBERSHIP CREATE and DELETE add and remove a member of a group; GROUP DELETE ends "
+            "every membership and share of the group; "
+            # endregion
+            "other events are ignored (204). An event older than the last one applied to the same "
+            "record is ignored, so late or repeated deliveries change nothing. 503 while "
+            "KEYCLOAK_WEBHOOK_SECRET is unset."
         ),
         responses=RESPONSES,
         opt={EXEMPT: True},
