@@ -38,6 +38,8 @@ STR_MAX_LIMIT = 10_000  # domain.model.CONTENT_MAX_LENGTH: past it, use text
 # The columns every resource has, and the listings' query parameters (a filter must not shadow one).
 RESERVED = frozenset({"id", "owner_id", "created_at", "updated_at", "version"})
 LISTING_PARAMETERS = frozenset({"from_date", "to_date", "sort_by", "order", "limit", "offset", "cursor"})
+# The page statement's own column beside the fields (adapters/db/sql.py: ``<total> AS total``).
+PAGE_COLUMNS = frozenset({"total"})
 # Names the generated code uses for its own parameters and locals beside the fields.
 LOCALS = frozenset(
     {"now", "principal", "changes", "query", "owner", "request", "data", "uow", "clock", "users", "fields"}
@@ -116,7 +118,7 @@ def parse_field(spec: str) -> Field:
             raise Refused(f"field {spec!r}: unknown flag {flag!r}; the flags are optional, unique, max=N")
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise Refused(f"field {spec!r}: {name!r} is a Python keyword")
-    if name in RESERVED or name in LISTING_PARAMETERS or name in LOCALS:
+    if name in RESERVED or name in LISTING_PARAMETERS or name in PAGE_COLUMNS or name in LOCALS:
         raise Refused(f"field {spec!r}: {name!r} is taken (every resource has {', '.join(sorted(RESERVED))})")
     return Field(name, kind, optional, unique, max_length, target)
 

@@ -57,6 +57,7 @@ def test_the_grammar_reads_each_type_and_flag(spec, field):
         ("owner_id:uuid", "'owner_id' is taken"),
         ("version:int", "'version' is taken"),
         ("limit:int", "'limit' is taken"),
+        ("total:int", "'total' is taken"),
         ("now:datetime", "'now' is taken"),
         ("post:ref=Posts", "ref=NAME names a resource by its singular"),
     ],
