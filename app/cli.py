@@ -19,7 +19,8 @@ from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
 from adapters.db.service_context import PiccoloServiceContextRepository
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
-from app.settings import Settings, SettingsError, redacted
+from app.settings import Settings, SettingsError
+from app.settings_layers import redacted
 from app.startup_settings import load_startup_settings
 from domain.errors import DependencyUnavailable
 from domain.service_context import ServiceContext

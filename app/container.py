@@ -39,7 +39,8 @@ from app.live_settings import SettingsStore
 from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
 from app.readiness import Readiness
-from app.settings import LoadedSettings, Settings, as_loaded
+from app.settings import Settings
+from app.settings_layers import LoadedSettings, as_loaded
 from app.tracing import Tracing
 from domain.comments import CommentReader, CommentRepository
 from domain.ports import Authorizer, Clock, IdempotencyKeys, TokenVerifier, UnitOfWorkFactory

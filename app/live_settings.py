@@ -23,7 +23,8 @@ from typing import Protocol
 
 import msgspec
 
-from app.settings import FIELDS, RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, with_layer
+from app.settings import FIELDS, RESTART_REQUIRED, Settings, SettingsError
+from app.settings_layers import LoadedSettings, with_layer
 from domain.errors import DependencyUnavailable
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,8 @@ import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import Processor
 
-from app.settings import Settings, SettingsError, load_settings, secret_values
+from app.settings import Settings, SettingsError, secret_values
+from app.settings_layers import load_settings
 
 # Loggers that libraries configure with handlers of their own (or might): routed to ours instead.
 ROUTED_LOGGERS = (

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.live_settings import warn_unknown_keys
-from app.settings import Layer, LoadedSettings, SettingsError, decode_settings, read_layers
+from app.settings import SettingsError
+from app.settings_layers import Layer, LoadedSettings, decode_settings, read_layers
 from domain.errors import DependencyUnavailable
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from adapters.db.engine import make_engine
 from adapters.db.lifecycle import close_database, migrate, open_database
 from app.container import build_container
 from app.main import create_app
-from app.settings import Settings, decode_settings
+from app.settings import Settings
+from app.settings_layers import decode_settings
 from tests.support import databases
 from tests.support.tokens import TestKeys
 

@@ -14,7 +14,7 @@ from lagom import Container
 from app.http.admission import AdmissionControl
 from app.live_settings import SettingsStore
 from app.main import create_app
-from app.settings import with_layer
+from app.settings_layers import with_layer
 from tests.support.asgi_client import concurrent_client
 from tests.support.eventually import eventually
 from tests.support.tokens import TestKeys

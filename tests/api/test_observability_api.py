@@ -19,7 +19,8 @@ from app.live_settings import SettingsStore
 from app.main import create_app
 from app.maintenance import MaintenanceGate
 from app.metrics import Metrics
-from app.settings import Settings, with_layer
+from app.settings import Settings
+from app.settings_layers import with_layer
 from tests.integration.test_deploy_files import dashboard_metric_names
 from tests.support.fake_openfga import FakeOpenFGA
 from tests.support.openfga import openfga_env

@@ -21,7 +21,8 @@ from adapters.config.consul import ConsulKV, ConsulRefused
 from app import cli
 from app.live_settings import SettingsStore, follow
 from app.main import create_app
-from app.settings import SettingsError, as_loaded, decode_settings, with_layer
+from app.settings import SettingsError
+from app.settings_layers import as_loaded, decode_settings, with_layer
 from app.startup_settings import load_startup_settings
 from domain.errors import DependencyUnavailable
 from tests.support.eventually import eventually, log_count
@@ -291,7 +292,7 @@ def test_relay_timing_is_a_live_setting(tmp_path: Path) -> None:
     from adapters.authz.relay import OutboxRelay
     from app.container import build_container
     from app.live_settings import SettingsStore
-    from app.settings import decode_settings as decode
+    from app.settings_layers import decode_settings as decode
 
     env = {
         "APP_ENV": "test",
@@ -317,7 +318,7 @@ def test_webhook_secret_is_a_live_setting(tmp_path: Path) -> None:
 
     from app.container import build_container
     from app.live_settings import SettingsStore
-    from app.settings import decode_settings as decode
+    from app.settings_layers import decode_settings as decode
     from domain.errors import DependencyUnavailable
     from domain.users import UserEventSource
 
@@ -341,7 +342,7 @@ async def test_a_new_openfga_model_id_applies_while_running(tmp_path: Path) -> N
     now = datetime(2026, 3, 1, tzinfo=UTC)
     from adapters.authz.openfga import OpenFga
     from app.container import build_container
-    from app.settings import decode_settings as decode
+    from app.settings_layers import decode_settings as decode
     from domain.ports import Authorizer
     from domain.posts import Post
     from tests.fakes import principal

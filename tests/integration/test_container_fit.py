@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from adapters.auth.keys import KeySource
 from app.container import build_container
 from app.main import create_app
-from app.settings import decode_settings
+from app.settings_layers import decode_settings
 from tests.support import databases
 from tests.support.tokens import TEST_ISSUER, TestKeys
 

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.container import build_container
 from app.main import create_app
-from app.settings import decode_settings
+from app.settings_layers import decode_settings
 from tests.support.reliability import STATS
 from tests.support.tokens import TestKeys
 

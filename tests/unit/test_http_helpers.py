@@ -7,7 +7,8 @@ import pytest
 from app.http.auth import bearer_token
 from app.http.conditional import etag, expected_versions, none_match
 from app.http.idempotency import idempotency_key
-from app.settings import SettingsError, decode_settings, load_settings, read_dotenv, redacted
+from app.settings import SettingsError
+from app.settings_layers import decode_settings, load_settings, read_dotenv, redacted
 from domain.errors import InvalidInput
 
 

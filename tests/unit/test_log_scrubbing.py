@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from app.logging import REDACTED, Scrubber, formatter
-from app.settings import decode_settings, secret_values
+from app.settings import secret_values
+from app.settings_layers import decode_settings
 
 PASSWORD = "s3cr3t-p@ss"  # written %-encoded in the URL
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz"
@@ -113,7 +114,7 @@ def test_a_webhook_secret_changed_while_running_is_scrubbed_at_once(tmp_path):
     from app import logging as app_logging
     from app.container import build_container
     from app.live_settings import SettingsStore
-    from app.settings import with_layer
+    from app.settings_layers import with_layer
 
     settings = decode_settings([("env", {"APP_ENV": "test", "VAR_DIR": str(tmp_path)})]).settings
     store = build_container(settings)[SettingsStore]

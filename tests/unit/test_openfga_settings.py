@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import SettingsError, decode_settings
+from app.settings import SettingsError
+from app.settings_layers import decode_settings
 from tests.support.fake_openfga import MODEL_ID, STORE_ID
 
 OPENFGA = {"OPENFGA_API_URL": "http://openfga:8080", "OPENFGA_STORE_ID": STORE_ID, "OPENFGA_MODEL_ID": MODEL_ID}
