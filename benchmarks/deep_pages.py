@@ -16,8 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
-import time
 from typing import Any
 
 import asyncpg
@@ -25,6 +23,7 @@ import asyncpg
 from adapters.db.posts import LISTING
 from benchmarks import seed
 from benchmarks.bench import DEFAULT_SERVER
+from benchmarks.statement_timing import statement_ms
 from domain.listing import SortField, SortOrder
 from tests.support import databases
 
@@ -42,17 +41,10 @@ FROM generate_series(1, $2) AS i
 
 
 async def _timed(connection: asyncpg.Connection, sql: str, args: tuple[Any, ...], calls: int) -> tuple[float, int]:
-    """The median milliseconds of a call (a load spike on a shared machine moves the mean, not the
-    median), and the shared buffers one call touches."""
-    for _ in range(3):
-        await connection.fetch(sql, *args)
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        await connection.fetch(sql, *args)
-        times.append((time.perf_counter() - started) * 1000)
+    """The median milliseconds of a call, and the shared buffers one call touches."""
+    median = await statement_ms(connection, sql, *args, calls=calls, warmup=3)
     plan = json.loads(await connection.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args))[0]["Plan"]
-    return statistics.median(times), plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+    return median, plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
 
 
 async def measure(server: str, posts: int, depths: list[int], calls: int) -> list[dict[str, Any]]:

@@ -5,8 +5,8 @@ For each size: a fresh database (migrated, seeded by COPY, then VACUUM ANALYZE) 
 own the posts round-robin, every post is shared with two users and one of 500 groups, and every
 group has 20 members (users 0–899: each is in about 11 groups). Two callers: one in no group (owns
 1/1,000 of the posts and is a direct editor of 2/1,000), and one in 11 groups, whose shares bring
-it 2% of the posts; what either may edit grows with the table. Measured, 200 calls
-each after 20 warm-up calls: the editable page (limit 20) with its total, as the app sends it; the
+it 2% of the posts; what either may edit grows with the table. Measured (the median of 200 calls
+each, after 20 warm-up calls; benchmarks/statement_timing.py): the editable page (limit 20) with its total, as the app sends it; the
 share check (adapters/db/sharing.py: IS_EDITOR) of a post the caller may not edit (the slowest
 answer: every probe misses); and the unfiltered page for comparison. Also the plan and the buffers
 of the editable page (EXPLAIN (ANALYZE, BUFFERS)).
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +26,7 @@ from adapters.db.posts import EDITABLE_BY, LISTING
 from adapters.db.sharing import IS_EDITOR
 from benchmarks import seed
 from benchmarks.bench import DEFAULT_SERVER
+from benchmarks.statement_timing import statement_ms
 from domain.listing import SortField, SortOrder
 from tests.support import databases
 
@@ -88,15 +88,6 @@ async def _seed(url: str, posts: int) -> None:
         await connection.close()
 
 
-async def _time(connection: asyncpg.Connection, sql: str, *args: object) -> float:
-    for _ in range(20):
-        await connection.fetch(sql, *args)
-    started = time.perf_counter()
-    for _ in range(CALLS):
-        await connection.fetch(sql, *args)
-    return (time.perf_counter() - started) / CALLS * 1000
-
-
 async def measure(server: str, posts: int) -> dict[str, object]:
     url = await seed.create_database(server)
     try:
@@ -115,11 +106,11 @@ async def measure(server: str, posts: int) -> dict[str, object]:
             plan = await connection.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {editable}", grouped, 20, 0)
             return {
                 "editable total": page[0][-1] if page else 0,
-                "editable page": await _time(connection, editable, caller, 20, 0),
+                "editable page": await statement_ms(connection, editable, caller, 20, 0, calls=CALLS),
                 "grouped total": grouped_page[0][-1] if grouped_page else 0,
-                "grouped page": await _time(connection, editable, grouped, 20, 0),
-                "share check": await _time(connection, IS_EDITOR.postgres, refused, caller),
-                "unfiltered page": await _time(connection, unfiltered, 20, 0),
+                "grouped page": await statement_ms(connection, editable, grouped, 20, 0, calls=CALLS),
+                "share check": await statement_ms(connection, IS_EDITOR.postgres, refused, caller, calls=CALLS),
+                "unfiltered page": await statement_ms(connection, unfiltered, 20, 0, calls=CALLS),
                 "plan": "\n".join(row[0] for row in plan),
             }
         finally:

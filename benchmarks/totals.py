@@ -2,7 +2,7 @@
 `uv run python -m benchmarks.totals [--posts 10000,100000,1000000]`.
 
 For each size: a fresh database (seeded by COPY, one comment per post, then VACUUM ANALYZE), the
-first page of `GET /v1/posts` with its total, 200 times, once with the `COUNT(*)` subquery that
+first page of `GET /v1/posts` with its total (the median of 200 calls), once with the `COUNT(*)` subquery that
 SQLite still uses and once with PostgreSQL's sum of row-count deltas (migration "row counts").
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import time
 
 import asyncpg
 
@@ -19,6 +18,7 @@ from adapters.db.posts import LISTING
 from adapters.db.sql import Listing
 from benchmarks import seed
 from benchmarks.bench import DEFAULT_SERVER
+from benchmarks.statement_timing import statement_ms
 from domain.listing import SortField, SortOrder
 from tests.support import databases
 
@@ -38,15 +38,7 @@ async def measure(server: str, posts: int) -> dict[str, float]:
         connection = await asyncpg.connect(url)
         try:
             await connection.execute("VACUUM ANALYZE")
-            found = {}
-            for name, sql in variants.items():
-                for _ in range(20):  # warm the plan and the cache
-                    await connection.fetch(sql, 20, 0)
-                started = time.perf_counter()
-                for _ in range(CALLS):
-                    await connection.fetch(sql, 20, 0)
-                found[name] = (time.perf_counter() - started) / CALLS * 1000
-            return found
+            return {name: await statement_ms(connection, sql, 20, 0, calls=CALLS) for name, sql in variants.items()}
         finally:
             await connection.close()
     finally:
