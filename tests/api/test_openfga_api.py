@@ -13,6 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app.main import create_app
+from tests.support.eventually import eventually
 from tests.support.fake_openfga import STORE_ID, FakeOpenFGA, TupleKey
 from tests.support.http_stub import StubRequest, StubResponse
 
@@ -20,7 +21,7 @@ from tests.support.http_stub import StubRequest, StubResponse
 from tests.support.keycloak_events import SECRET, encode, group_event, sign
 
 # endregion
-from tests.support.openfga import eventually, openfga_env
+from tests.support.openfga import openfga_env
 
 PROBLEM = "application/problem+json"
 ADMIN = ("admin",)

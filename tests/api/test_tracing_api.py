@@ -32,10 +32,11 @@ from app.main import create_app
 from app.tracing import Tracing, wanted
 from tests.conftest import settings_for
 from tests.grpc.conftest import grpc_settings, served
+from tests.support.eventually import eventually
 from tests.support.fake_openfga import FakeOpenFGA
 from tests.support.http_stub import StubRequest, StubResponse, StubServer
 from tests.support.oidc_issuer import OidcIssuer
-from tests.support.openfga import eventually, openfga_env
+from tests.support.openfga import openfga_env
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"

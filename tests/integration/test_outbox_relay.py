@@ -21,8 +21,9 @@ from domain.ports import Authorizer, Clock, RelationChange, UnitOfWorkFactory
 from domain.use_cases.comments import CreateComment
 from domain.use_cases.posts import CreatePost, DeletePost
 from tests.fakes import OwnerAuthorizer, principal
+from tests.support.eventually import eventually
 from tests.support.fake_openfga import FakeOpenFGA, TupleKey
-from tests.support.openfga import eventually, opened, written
+from tests.support.openfga import opened, written
 
 ALICE, BOB = principal("alice"), principal("bob")
 LEASE = 60.0

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 
-async def eventually(check: Callable[[], bool | Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
+async def eventually(check: Callable[[], bool | Awaitable[bool]], what: str, timeout: float = 15.0) -> None:
     """Poll ``check`` (sync or async) until it is true; fail naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import shutil
 import sys
-import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -64,17 +61,3 @@ def written(server: FakeOpenFGA) -> list[tuple[str, TupleKey]]:
             keys = (body.get(section) or {}).get("tuple_keys") or []
             sent.extend((op, (key["user"], key["relation"], key["object"])) for key in keys)
     return sent
-
-
-async def eventually(condition: Callable[[], Any], what: str, deadline_seconds: float = 15.0) -> None:
-    """Wait until ``condition`` (sync or async) holds: for a relay running in the background to act."""
-    deadline = time.monotonic() + deadline_seconds
-    while True:
-        holds = condition()
-        if inspect.isawaitable(holds):
-            holds = await holds
-        if holds:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
