@@ -47,8 +47,6 @@ INTEGRATIONS = {
     "blog": "the example domain: posts and comments (and gRPC, whose package blog.v1 is theirs)",
     "grpc": "the gRPC server, its protos and generated code",
 }
-# What can be left out: every integration (a new one is marked first, then made ready here).
-READY = frozenset({"openfga", "consul", "grpc", "webhook", "blog"})
 # Leaving out the first leaves out the second: gRPC serves only the example domain's package.
 IMPLIES = {"blog": {"grpc"}}
 TEMPLATE = "template"  # what only this repository needs: never in a generated service
@@ -185,19 +183,13 @@ def goes(path: str, removed: frozenset[str]) -> bool:
     return not integrations_of(path).isdisjoint(removed)
 
 
-def left_out(without: Iterable[str], *, ready: Iterable[str] = READY) -> frozenset[str]:
-    """The integrations a service made ``without`` these lacks, ``template`` included; a refusal on an
-    unknown one, or one not ``ready`` to be left out."""
+def left_out(without: Iterable[str]) -> frozenset[str]:
+    """The integrations a service made ``without`` these lacks, what they imply and ``template``
+    included; a refusal on an unknown one."""
     asked = {w.strip() for w in without if w.strip()}
     unknown = sorted(asked - INTEGRATIONS.keys())
     if unknown:
         raise Refused(f"--without {','.join(unknown)}: unknown; choose from {','.join(INTEGRATIONS)}")
-    not_yet = sorted(asked - set(ready))
-    if not_yet:
-        raise Refused(
-            f"--without {','.join(not_yet)}: cannot be left out yet (docs/new-service.md); "
-            f"today: {','.join(sorted(ready))}"
-        )
     for integration in list(asked):
         asked |= IMPLIES.get(integration, set())
     return frozenset(asked | {TEMPLATE})

@@ -18,7 +18,6 @@ from scaffold.errors import Refused
 from scaffold.names import ServiceNames
 from scaffold.service import (
     INTEGRATIONS,
-    READY,
     TEMPLATE,
     goes,
     integrations_of,
@@ -60,12 +59,9 @@ def test_rename_replaces_the_names_and_leaves_the_example_domains_words():
 def test_without_names_known_integrations_and_takes_what_they_imply():
     assert left_out([""]) == {TEMPLATE}
     assert left_out([" consul", "grpc "]) == {"consul", "grpc", TEMPLATE}
-    assert left_out(["blog"], ready=INTEGRATIONS) == {"blog", "grpc", TEMPLATE}
+    assert left_out(["blog"]) == {"blog", "grpc", TEMPLATE}
     with pytest.raises(Refused, match=r"--without kafka: unknown; choose from openfga,consul,webhook,blog,grpc"):
         left_out(["consul", "kafka"])
-    if not_ready := sorted(INTEGRATIONS.keys() - READY):
-        with pytest.raises(Refused, match=f"--without {not_ready[0]}: cannot be left out yet"):
-            left_out([not_ready[0]])
 
 
 def test_regions_go_with_their_integration_and_their_markers_always():
@@ -134,7 +130,7 @@ def module_of(path: str) -> str:
 def test_what_stays_imports_nothing_that_went(without):
     """Every region is well formed, and no kept module imports a removed one: a new file that imports
     an integration's module but is not one of its files (a rule or a region) fails here."""
-    removed = left_out(without.split(","), ready=INTEGRATIONS)
+    removed = left_out(without.split(","))
     files = tracked()
     kept = {p: strip_regions(t, removed, path=p) for p, t in files.items() if not goes(p, removed)}
     every = {module_of(p) for p in files if p.endswith(".py")}
@@ -195,7 +191,7 @@ _LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)\s]*)?\)")
 _BACKQUOTED_PATH = re.compile(r"`((?:[\w.-]+/)+[\w.-]+\.(?:py|fga|yaml|yml|json|sh|md|proto))`")
 
 
-@pytest.mark.parametrize("without", sorted(READY))
+@pytest.mark.parametrize("without", sorted(INTEGRATIONS))
 def test_what_stays_in_the_docs_links_only_to_files_that_stay(without):
     """The quick half of the new service's own docs test (tests/unit/test_docs_cite_real_code.py): a
     kept Markdown file's links and backquoted paths name kept files, once the regions are gone."""
