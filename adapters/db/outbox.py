@@ -58,6 +58,7 @@ _ERROR_TEXT_LIMIT = 1000
 # SQL expressions, with a condition. Fixed text (no input): the tuples the use cases record, for the
 # rows that exist (domain/ports.py: RelationChange).
 _BACKFILL: dict[str, tuple[str, str, str, str, str]] = {
+    # region: blog
     "post": ("post", "'user:' || CAST(owner_id AS TEXT)", "owner", "'post:' || CAST(id AS TEXT)", "TRUE"),
     "comment": ("comment", "'user:' || CAST(owner_id AS TEXT)", "owner", "'comment:' || CAST(id AS TEXT)", "TRUE"),
     "comment_post": ("comment", "'post:' || CAST(post_id AS TEXT)", "post", "'comment:' || CAST(id AS TEXT)", "TRUE"),
@@ -82,6 +83,7 @@ _BACKFILL: dict[str, tuple[str, str, str, str, str]] = {
         "'group:' || CAST(group_id AS TEXT)",
         "active",
     ),
+    # endregion
     # `just new-resource` adds a new resource's owners above this line.
 }
 _BACKFILL_STATEMENTS = {
