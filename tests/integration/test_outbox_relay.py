@@ -15,6 +15,7 @@ from piccolo.engine.base import Engine
 
 from adapters.authz.openfga import OpenFga, OpenFgaTupleWriter
 from adapters.authz.relay import OutboxRelay, RelaySettings, backoff_seconds
+from adapters.db import outbox
 from adapters.db.outbox import OutboxStore, OutboxTable, PiccoloOutbox
 from adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from domain.ports import Authorizer, Clock, RelationChange, UnitOfWorkFactory
@@ -382,3 +383,13 @@ async def test_a_relay_never_started_ignores_wake_ups(engine, fga_client, clock)
     relay.wake()
     await relay.stop()
     assert (await relay.report())["outbox"]["pending"] == 0
+
+
+async def test_a_backfill_with_no_kind_to_queue_queues_nothing(engine, clock, monkeypatch):
+    """A service made without the example domain has nothing in the backfill's list until
+    `just new-resource` adds a kind: no statement to run, not even the lock of no table."""
+    monkeypatch.setattr(outbox, "_BACKFILL", {})
+    monkeypatch.setattr(outbox, "_BACKFILL_STATEMENTS", {})
+    store = OutboxStore(engine)
+    assert await store.enqueue_owners(clock.now()) == {}
+    assert (await store.backlog()).pending == 0
